@@ -1,0 +1,322 @@
+"""Tests of the S3RNet network, its presets and its complexity counts."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from s3rnet.errors import ConfigError, ShapeError
+from s3rnet.models import (
+    BRANCH_NAMES,
+    DFAB,
+    SSAWB,
+    GroupedResidualGroup,
+    ResidualGroup,
+    S3RNetOutput,
+    build_model,
+    count_macs,
+    count_parameters,
+    list_presets,
+    model_info,
+)
+
+# Paper, Table I: 172 bands, 4 MSI bands, 256x256 output.
+PAPER_PARAMS = 26.81e6
+PAPER_MACS = 941.77e9
+TOLERANCE = 0.005
+
+
+def tiny(bands: int = 6, msi_bands: int = 3, **overrides) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return build_model("tiny", bands, msi_bands, **overrides)
+
+
+def inputs(bands, msi_bands, h, ratio=4, batch=1, w=None):
+    """A random (LR-HSI, HR-MSI) pair of LR size h x w (w = h unless given)."""
+    w = h if w is None else w
+    generator = torch.Generator().manual_seed(1)
+    lrhsi = torch.rand(batch, bands, h, w, generator=generator)
+    hrmsi = torch.rand(batch, msi_bands, ratio * h, ratio * w, generator=generator)
+    return lrhsi, hrmsi
+
+
+# --------------------------------------------------------------------------------------------
+# Complexity of the paper preset
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("msi_bands", [4, 6])
+def test_paper_parameters_match_table_1(msi_bands):
+    params = model_info("paper", 172, msi_bands, 256)["params"]
+    assert abs(params / PAPER_PARAMS - 1) < TOLERANCE
+
+
+def test_paper_macs_match_table_1():
+    macs = model_info("paper", 172, 4, 256)["macs"]
+    assert abs(macs / PAPER_MACS - 1) < TOLERANCE
+
+
+def test_model_info_keys():
+    info = model_info("tiny", 10, 4, 32)
+    assert info.keys() == {"preset", "bands", "msi_bands", "size", "params", "macs"}
+    assert (info["preset"], info["bands"], info["msi_bands"], info["size"]) == ("tiny", 10, 4, 32)
+
+
+def test_count_macs_leaves_the_model_usable():
+    model = tiny(5, 2)
+    macs = count_macs(model, 5, 2, 16)
+    assert macs == model_info("tiny", 5, 2, 16)["macs"]
+    assert all(parameter.device.type == "cpu" for parameter in model.parameters())
+    assert model(*inputs(5, 2, 4)).shape == (1, 5, 16, 16)
+
+
+def test_count_macs_of_a_single_convolution():
+    class OneConv(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 7, 3, padding=1)
+
+        def forward(self, lrhsi, hrmsi):
+            return self.conv(hrmsi)
+
+    assert count_macs(OneConv(), 2, 3, 8) == 3 * 7 * 9 * 8 * 8
+
+
+def test_count_macs_rejects_a_size_off_the_ratio():
+    with pytest.raises(ShapeError, match="multiple of the ratio"):
+        count_macs(tiny(), 6, 3, 30)
+
+
+# --------------------------------------------------------------------------------------------
+# Forward pass
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bands", "msi_bands", "h", "ratio", "batch"),
+    [(6, 3, 4, 4, 1), (31, 4, 3, 4, 2), (17, 6, 5, 4, 1), (9, 1, 4, 2, 1), (8, 3, 2, 8, 1)],
+)
+def test_forward_shape(bands, msi_bands, h, ratio, batch):
+    model = tiny(bands, msi_bands, ratio=ratio)
+    fused = model(*inputs(bands, msi_bands, h, ratio, batch))
+    assert fused.shape == (batch, bands, ratio * h, ratio * h)
+
+
+def test_forward_non_square():
+    model = tiny()
+    assert model(*inputs(6, 3, 3, w=5)).shape == (1, 6, 12, 20)
+
+
+def test_extras():
+    model = build_model("tiny", 6, 3, groups_q=2, groups_k=1, groups_v=3, groups_z=2)
+    lrhsi, hrmsi = inputs(6, 3, 4, batch=2)
+    out = model(lrhsi, hrmsi, return_extras=True)
+    nf = model.config.nf
+    assert isinstance(out, S3RNetOutput)
+    assert torch.equal(out.fused, model(lrhsi, hrmsi))
+    assert out.weights.shape == (2, 4, 16, 16)
+    assert bool(((out.weights > 0) & (out.weights < 1)).all())
+    assert set(out.branches) == set(BRANCH_NAMES)
+    for name in BRANCH_NAMES:
+        assert out.branches[name].shape == (2, nf, 16, 16)
+    assert out.fused_features.shape == (2, nf, 16, 16)
+    layer_counts = {name: len(layers) for name, layers in out.layers.items()}
+    assert layer_counts == {"Q": 2, "K": 1, "V": 3, "Z": 2}
+    for name, layers in out.layers.items():
+        assert all(layer.shape == (2, nf, 16, 16) for layer in layers)
+        assert torch.equal(layers[-1], out.branches[name])
+
+
+def test_low_resolution_branches_are_upsampled_by_nearest_neighbour():
+    out = tiny()(*inputs(6, 3, 4), return_extras=True)
+    for name in ("Q", "Z"):
+        features = out.branches[name]
+        assert torch.equal(features, F.interpolate(features[..., ::4, ::4], scale_factor=4))
+
+
+def test_sum_fusion_ablation():
+    ssawb_model, sum_model = tiny(), tiny(fusion="sum")
+    assert count_parameters(ssawb_model) - count_parameters(sum_model) == count_parameters(
+        ssawb_model.fusion
+    )
+    assert count_parameters(ssawb_model.fusion) > 0
+    out = sum_model(*inputs(6, 3, 4), return_extras=True)
+    assert out.weights is None
+    assert out.fused.shape == (1, 6, 16, 16)
+    branch_sum = sum(out.branches[name] for name in BRANCH_NAMES)
+    assert torch.allclose(out.fused_features, branch_sum)
+
+
+def test_grouped_residual_groups():
+    plain, grouped = tiny(), build_model("tiny", 6, 3, conv_groups=2)
+    assert isinstance(grouped.mbfn.branches["K"].residual_groups[0], GroupedResidualGroup)
+    assert count_parameters(grouped) < count_parameters(plain)
+    assert grouped(*inputs(6, 3, 4)).shape == (1, 6, 16, 16)
+
+
+def test_global_skip_learns_the_residual_over_bicubic_upsampling():
+    model = tiny(global_skip=True)
+    assert count_parameters(model) == count_parameters(tiny())
+    with torch.no_grad():
+        model.reconstruction[-1].weight.zero_()
+    lrhsi, hrmsi = inputs(6, 3, 4)
+    expected = F.interpolate(lrhsi, scale_factor=4, mode="bicubic", align_corners=False)
+    assert torch.allclose(model(lrhsi, hrmsi), expected, atol=1e-6)
+
+
+def test_reconstruction_last_convolution_has_no_bias():
+    model = tiny()
+    assert model.reconstruction[-1].bias is None
+    assert model.reconstruction[0].bias is not None
+
+
+def test_one_training_step_decreases_l1_loss():
+    model = tiny()
+    lrhsi, hrmsi = inputs(6, 3, 4)
+    target = F.interpolate(lrhsi, scale_factor=4, mode="bilinear", align_corners=False)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(2):
+        optimizer.zero_grad()
+        loss = F.l1_loss(model(lrhsi, hrmsi), target)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert all(parameter.grad is not None for parameter in model.parameters())
+    assert losses[1] < losses[0]
+
+
+# --------------------------------------------------------------------------------------------
+# SSAWB
+# --------------------------------------------------------------------------------------------
+
+
+def test_ssawb_weights_are_independent_sigmoids():
+    torch.manual_seed(0)
+    block = SSAWB(nf=8, attn_dim=8, heads=2)
+    features = [torch.randn(1, 8, 6, 6) for _ in range(4)]
+    fused, weights = block(*features)
+    assert fused.shape == (1, 8, 6, 6)
+    assert weights.shape == (1, 4, 6, 6)
+    assert not torch.allclose(weights.sum(dim=1), torch.ones(1, 6, 6))
+
+
+def test_ssawb_weights_are_per_pixel():
+    # F_Z enters Z' = Conv1x1(A v) + F_Z pixel by pixel, so changing it at one pixel must change
+    # the weights there and nowhere else.
+    torch.manual_seed(0)
+    block = SSAWB(nf=8, attn_dim=8, heads=2)
+    f_q, f_k, f_v, f_z = (torch.randn(1, 8, 6, 6) for _ in range(4))
+    _, weights = block(f_q, f_k, f_v, f_z)
+    f_z_changed = f_z.clone()
+    f_z_changed[..., 2, 3] += 5.0
+    _, weights_changed = block(f_q, f_k, f_v, f_z_changed)
+    changed = (weights_changed - weights).abs().amax(dim=1)[0] > 1e-6
+    expected = torch.zeros(6, 6, dtype=torch.bool)
+    expected[2, 3] = True
+    assert torch.equal(changed, expected)
+
+
+def test_ssawb_fuses_with_the_weights():
+    torch.manual_seed(0)
+    block = SSAWB(nf=4, attn_dim=4, heads=1)
+    with torch.no_grad():
+        block.project_out.weight.zero_()
+        block.project_out.bias.zero_()
+    f_q, f_k, f_v, f_z = (torch.randn(2, 4, 5, 5) for _ in range(4))
+    fused, weights = block(f_q, f_k, f_v, f_z)
+    # With the attention projection zeroed, Z' = F_Z and eq. 6 can be written out.
+    expected = sum(weights[:, i : i + 1] * f for i, f in enumerate((f_q, f_k, f_v, f_z)))
+    assert torch.allclose(fused, expected, atol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# DFAB and residual groups
+# --------------------------------------------------------------------------------------------
+
+
+def test_dfab_dense_connectivity():
+    nf, gc = 10, 4
+    block = DFAB(nf, gc)
+    assert [conv.in_channels for conv in block.convs] == [nf + j * gc for j in range(5)]
+    assert [conv.out_channels for conv in block.convs] == [gc, gc, gc, gc, nf]
+    assert all(conv.kernel_size == (3, 3) and conv.padding == (1, 1) for conv in block.convs)
+
+
+def test_dfab_residual_scaling():
+    block = DFAB(6, 3)
+    with torch.no_grad():
+        for conv in block.convs:
+            conv.weight.zero_()
+            conv.bias.zero_()
+    features = torch.randn(2, 6, 5, 5)
+    assert torch.equal(block(features), features)
+    with torch.no_grad():
+        block.convs[-1].bias.fill_(1.0)
+    assert torch.allclose(block(features), features + 0.2)
+
+
+def test_residual_group_scaling():
+    group = ResidualGroup(6, 3)
+    assert len(group.body) == 3
+    with torch.no_grad():
+        for dfab in group.body:
+            for conv in dfab.convs:
+                conv.weight.zero_()
+                conv.bias.zero_()
+        group.body[-1].convs[-1].bias.fill_(1.0)
+    features = torch.randn(1, 6, 4, 4)
+    # The body is then x + 0.2 (only the last DFAB adds something), and the group scales the
+    # whole body output, as in RG(x) = 0.2 * body(x) + x.
+    assert torch.allclose(group(features), 0.2 * (features + 0.2) + features)
+
+
+def test_grouped_dfab_rejects_indivisible_channels():
+    with pytest.raises(ConfigError, match="groups"):
+        DFAB(6, 3, groups=2)
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lrhsi_shape", "hrmsi_shape", "message"),
+    [
+        ((1, 6, 4, 4), (1, 3, 18, 16), "not a multiple of the ratio"),
+        ((1, 6, 4, 4), (1, 3, 16, 14), "not a multiple of the ratio"),
+        ((1, 7, 4, 4), (1, 3, 16, 16), "LR-HSI has 7 bands but the model was built for 6"),
+        ((1, 6, 4, 4), (1, 4, 16, 16), "HR-MSI has 4 bands but the model was built for 3"),
+        ((1, 6, 4, 4), (1, 3, 20, 16), "HR-MSI is 20x16 but the LR-HSI is 4x4"),
+        ((6, 4, 4), (1, 3, 16, 16), "LR-HSI must be a 4-D tensor"),
+        ((1, 6, 4, 4), (3, 16, 16), "HR-MSI must be a 4-D tensor"),
+        ((2, 6, 4, 4), (1, 3, 16, 16), "batch sizes differ"),
+    ],
+)
+def test_shape_errors(lrhsi_shape, hrmsi_shape, message):
+    with pytest.raises(ShapeError, match=message):
+        tiny()(torch.zeros(lrhsi_shape), torch.zeros(hrmsi_shape))
+
+
+def test_unknown_preset():
+    with pytest.raises(ConfigError, match="unknown preset 'huge'"):
+        build_model("huge", 6, 3)
+
+
+def test_unknown_option_and_impossible_values():
+    with pytest.raises(ConfigError, match="unknown S3RNet option"):
+        build_model("tiny", 6, 3, depth=3)
+    with pytest.raises(ConfigError, match="fusion"):
+        build_model("tiny", 6, 3, fusion="concat")
+    with pytest.raises(ConfigError, match="multiple of heads"):
+        build_model("tiny", 6, 3, attn_dim=9)
+    with pytest.raises(ConfigError, match="bands"):
+        build_model("tiny", 0, 3)
+
+
+def test_presets_are_listed():
+    assert {"paper", "lite", "tiny"} <= set(list_presets())
+    for name in list_presets():
+        assert model_info(name, 8, 3, 16)["params"] > 0
