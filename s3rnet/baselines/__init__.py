@@ -1,0 +1,104 @@
+"""Classical fusion baselines, all with the signature ``fuse(inputs: FusionInputs) -> (H, W, C)``.
+
+:data:`METHODS` maps each name to its function, :data:`METHOD_INFO` to a short description and
+the reference the CLI and the app show, and :func:`get_method` looks a name up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..fusion import FusionInputs
+from . import bicubic, cnmf, gsa, mtf_glp_hpm
+
+FusionMethod = Callable[[FusionInputs], np.ndarray]
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """What the CLI and the app say about a baseline.
+
+    Attributes
+    ----------
+    label : str
+        Display name.
+    description : str
+        One sentence on how the method works.
+    reference : str
+        The paper it follows.
+    needs_srf : bool
+        Whether it refuses to run without the MSI's spectral response.
+    """
+
+    label: str
+    description: str
+    reference: str
+    needs_srf: bool = False
+
+
+METHODS: dict[str, FusionMethod] = {
+    "bicubic": bicubic.fuse,
+    "gsa": gsa.fuse,
+    "mtf-glp-hpm": mtf_glp_hpm.fuse,
+    "cnmf": cnmf.fuse,
+}
+
+METHOD_INFO: dict[str, MethodInfo] = {
+    "bicubic": MethodInfo(
+        "Bicubic",
+        "Bicubic interpolation of the LR-HSI; ignores the MSI.",
+        "R. Keys, IEEE Trans. ASSP 29(6), 1981.",
+    ),
+    "gsa": MethodInfo(
+        "GSA",
+        "Component substitution: each band gets the detail of its MSI band minus an intensity "
+        "regressed from the HSI bands, with an adaptive gain.",
+        "B. Aiazzi, S. Baronti, M. Selva, IEEE TGRS 45(10), 2007.",
+    ),
+    "mtf-glp-hpm": MethodInfo(
+        "MTF-GLP-HPM",
+        "Multiresolution analysis: each band is modulated by the ratio of a synthetic pan "
+        "(nonnegative regression of the MSI bands) to its MTF-matched low-pass version.",
+        "B. Aiazzi et al., PE&RS 72(5), 2006; G. Vivone et al., IEEE TGRS 53(5), 2015.",
+    ),
+    "cnmf": MethodInfo(
+        "CNMF",
+        "Coupled NMF unmixing: endmembers from the HSI, high-resolution abundances from the "
+        "MSI, alternated; the fused cube is their product.",
+        "N. Yokoya, T. Yairi, A. Iwasaki, IEEE TGRS 50(2), 2012.",
+        needs_srf=True,
+    ),
+}
+
+
+def get_method(name: str) -> FusionMethod:
+    """The fusion function registered under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        One of the keys of :data:`METHODS`.
+
+    Returns
+    -------
+    callable
+        ``fuse(inputs: FusionInputs) -> ndarray (H, W, C) float32``.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown name; the message lists the valid ones.
+    """
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown method {name!r}; choose one of {', '.join(METHODS)}"
+        ) from None
+
+
+__all__ = ["METHODS", "METHOD_INFO", "MethodInfo", "FusionMethod", "get_method"]
