@@ -1,0 +1,135 @@
+"""Command line: ``python -m s3rnet {info,evaluate,scenes,train} ...``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import S3RNetError
+
+
+def _snr(text: str) -> float:
+    if text.lower() in ("inf", "none", "off"):
+        return float("inf")
+    return float(text)
+
+
+def _shift(text: str) -> tuple[float, float]:
+    parts = [float(p) for p in text.split(",")]
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError("shift is 'ROWS,COLS' or one number for both")
+    return parts[0], parts[1]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .baselines import METHODS
+    from .degrade import MSI_RESPONSES, PSFS
+    from .models import list_presets
+
+    parser = argparse.ArgumentParser(prog="python -m s3rnet", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    info = commands.add_parser("info", help="parameters and multiply-accumulates of a model preset")
+    info.add_argument("--preset", default="paper", choices=list_presets())
+    info.add_argument("--bands", type=int, default=172, help="hyperspectral bands C")
+    info.add_argument("--msi-bands", type=int, default=4, help="multispectral bands M")
+    info.add_argument("--size", type=int, default=256, help="output height and width")
+    info.add_argument("--ratio", type=int, default=4)
+    info.add_argument("--json", action="store_true", help="print JSON (keys params, macs)")
+
+    evaluate = commands.add_parser("evaluate", help="simulate the inputs from a scene and score fusion methods")
+    evaluate.add_argument("--scene", default="indian_pines", help="built-in name or path (.hdr, .mat, .npy, .npz)")
+    evaluate.add_argument("--split", default="test", help="region of the scene's declared split; the whole scene when none is declared")
+    evaluate.add_argument("--msi", default="oli4", choices=MSI_RESPONSES)
+    evaluate.add_argument("--psf", default="box", choices=PSFS)
+    evaluate.add_argument("--ratio", type=int, default=4)
+    evaluate.add_argument("--snr-db", type=_snr, default=float("inf"), help="AWGN on the LR-HSI (dB; inf: none)")
+    evaluate.add_argument("--msi-snr-db", type=_snr, default=float("inf"), help="AWGN on the HR-MSI (dB; inf: none)")
+    evaluate.add_argument("--shift", type=_shift, default=(0.0, 0.0), help="misregistration of the LR-HSI in LR pixels: ROWS,COLS")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--methods", default="bicubic,gsa,mtf-glp-hpm,cnmf", help=f"comma-separated, from: {', '.join(METHODS)}")
+    evaluate.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+
+    commands.add_parser("scenes", help="list the scenes load_scene knows by name")
+
+    train = commands.add_parser("train", help="train S3RNet on simulated problems from a scene's training region")
+    train.add_argument("--config", required=True, help="training config (JSON), e.g. configs/lite-oli4.json")
+    train.add_argument("--out", help="output directory (default: the config's out_dir)")
+    train.add_argument("--resume", action="store_true", help="continue the run saved in the output directory")
+    train.add_argument("--steps", type=int, help="override the config's steps (the cosine schedule follows)")
+    train.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"info": _info, "evaluate": _evaluate, "scenes": _scenes, "train": _train}[args.command](args)
+    except S3RNetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _info(args: argparse.Namespace) -> int:
+    from .models import model_info
+
+    info = model_info(args.preset, args.bands, args.msi_bands, args.size, ratio=args.ratio)
+    if args.json:
+        print(json.dumps(info))
+    else:
+        print(
+            f"preset {info['preset']}: C={info['bands']}, M={info['msi_bands']}, {info['size']}x{info['size']} output\n"
+            f"  parameters:             {info['params']:,} ({info['params'] / 1e6:.2f} M)\n"
+            f"  multiply-accumulates:   {info['macs']:,} ({info['macs'] / 1e9:.2f} G)"
+        )
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import run_evaluation
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    result = run_evaluation(
+        args.scene, split=args.split, methods=methods, msi=args.msi, psf=args.psf, ratio=args.ratio,
+        snr_db=args.snr_db, hrmsi_snr_db=args.msi_snr_db, shift=args.shift, seed=args.seed,
+    )
+    protocol = result.protocol
+    region = protocol["region"]
+    print(
+        f"scene {protocol['scene']} ({protocol['units']}), region rows {region['rows'][0]}:{region['rows'][1]} "
+        f"cols {region['cols'][0]}:{region['cols'][1]}; MSI {protocol['msi']}, PSF {protocol['psf']}, "
+        f"ratio {protocol['ratio']}, LR-HSI SNR {protocol['lrhsi_snr_db']} dB, seed {protocol['seed']}"
+    )
+    print(result.table())
+    if args.json:
+        result.write_json(args.json)
+    return 0
+
+
+def _scenes(args: argparse.Namespace) -> int:
+    from .data import list_scenes
+
+    for name in list_scenes():
+        print(name)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .training import load_config, train
+
+    config = load_config(args.config)
+    if args.steps is not None:
+        config = config.replace(steps=args.steps)
+    result = train(config, args.out, resume=args.resume, progress=True, device=args.device)
+    done = result.step - result.first_step
+    pace = f"{done} this run, {result.seconds_per_step:.3f} s per step" if done else "nothing left to do"
+    print(f"{result.out_dir}: {result.step}/{config.steps} steps ({pace})")
+    if result.best is not None:
+        print(
+            f"best validation ({config.val_region}, step {result.best['step']}): "
+            f"PSNR {result.best['psnr']:.2f} dB, SAM {result.best['sam']:.3f} deg -> {result.best_checkpoint}"
+        )
+    return 0
