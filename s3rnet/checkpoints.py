@@ -1,0 +1,527 @@
+"""Checkpoints: safetensors weights with a JSON sidecar, written atomically, verified on load.
+
+A checkpoint is two files side by side, ``NAME.safetensors`` (the tensors, nothing executable)
+and ``NAME.json`` (everything needed to rebuild and use the network: the preset and full
+:class:`~s3rnet.models.S3RNetConfig`, the bands and wavelength grid it was trained on, the MSI
+response, PSF, ratio, input normalisation, training data and split, validation scores, code
+version). The sidecar records the sha256, names, dtypes and shapes of the tensors, so that a
+weights file and a sidecar that do not belong together are refused instead of silently producing
+garbage.
+
+Pickled PyTorch files (``torch.save``: ``.pt``, ``.pth``, ``.ckpt``) are never loaded: unpickling
+runs arbitrary code.
+
+The same paired format holds the training state used to resume a run (see
+:mod:`s3rnet.training`), with ``"kind": "training-state"`` in its sidecar.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import __version__
+from .errors import S3RNetError
+
+FORMAT = "s3rnet-checkpoint"
+FORMAT_VERSION = 1
+MODEL_KIND = "model"
+STATE_KIND = "training-state"
+
+# Keys every model checkpoint sidecar holds, besides the format fields and "weights".
+MODEL_KEYS = (
+    "preset", "model_config", "bands", "wavelengths_nm", "fwhm_nm", "msi", "psf", "ratio",
+    "normalisation", "global_skip", "training", "steps", "validation", "code_version",
+)
+
+_TEMP_SUFFIX = ".tmp"
+# safetensors stores an 8-byte little-endian header length, then the JSON header.
+_LENGTH_BYTES = 8
+# Headers beyond this are not produced by any model of this package: treat as corrupt.
+_MAX_HEADER_BYTES = 100 * 2**20
+# Zip archives (torch.save since PyTorch 1.6) and pickles of protocol 2 to 5 (older torch.save).
+_ZIP_MAGIC = b"PK\x03\x04"
+_PICKLE_PROTOCOLS = (2, 3, 4, 5)
+# Two wavelength grids whose band centres differ by more than this (nm) are different grids.
+_WAVELENGTH_TOLERANCE_NM = 1.0
+
+
+class CheckpointError(S3RNetError):
+    """A checkpoint that cannot be used: not safetensors, corrupt, mismatched, or incompatible."""
+
+
+# --------------------------------------------------------------------------------------------
+# Atomic files
+# --------------------------------------------------------------------------------------------
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that ``path`` is either its old content or all of ``data``.
+
+    The bytes go to a temporary file in the same directory (``.NAME.XXXX.tmp``; same directory
+    so that the final rename never crosses file systems), which is flushed to disk and then
+    renamed over ``path`` with :func:`os.replace`. On any error the temporary file is removed.
+    """
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # The rename itself lives in the directory entry; without this a power cut may forget it.
+    if os.name != "posix":
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def remove_stale_temporaries(directory: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that a process killed inside :func:`atomic_write` left behind.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    removed = []
+    for candidate in Path(directory).glob(f".*{_TEMP_SUFFIX}"):
+        if candidate.is_file():
+            candidate.unlink()
+            removed.append(candidate)
+    return removed
+
+
+# --------------------------------------------------------------------------------------------
+# Paired files: NAME.safetensors + NAME.json
+# --------------------------------------------------------------------------------------------
+
+
+def weights_path(path: str | os.PathLike) -> Path:
+    """The weights file of a checkpoint given as ``NAME``, ``NAME.safetensors`` or ``NAME.json``."""
+    path = Path(path)
+    if path.suffix == ".json" or (not path.suffix and not path.exists()):
+        return path.with_suffix(".safetensors")
+    return path
+
+
+def sidecar_path(path: str | os.PathLike) -> Path:
+    """The JSON sidecar beside a checkpoint's weights file."""
+    return weights_path(path).with_suffix(".json")
+
+
+def _dtype_name(tensor: torch.Tensor) -> str:
+    return str(tensor.dtype).removeprefix("torch.")
+
+
+def write_pair(
+    path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], sidecar: Mapping[str, Any]
+) -> Path:
+    """Write tensors as safetensors and ``sidecar`` (plus their sha256 and layout) as JSON.
+
+    The weights are written first and the sidecar last, each atomically, so that a sidecar on
+    disk always describes a complete weights file; a process killed between the two leaves a
+    sidecar whose sha256 no longer matches, which :func:`read_pair` reports.
+
+    Parameters
+    ----------
+    path : str or path
+        ``NAME`` or ``NAME.safetensors``.
+    tensors : mapping of str to Tensor
+        Copied to the CPU and made contiguous.
+    sidecar : mapping
+        JSON-serialisable metadata; the key ``"weights"`` is added.
+
+    Returns
+    -------
+    Path
+        The weights file.
+    """
+    from safetensors.torch import save
+
+    target = weights_path(path)
+    cpu = {name: tensor.detach().to("cpu").contiguous() for name, tensor in tensors.items()}
+    data = save(cpu)
+    layout = {name: {"dtype": _dtype_name(t), "shape": list(t.shape)} for name, t in sorted(cpu.items())}
+    document = dict(sidecar)
+    document["weights"] = {
+        "file": target.name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "tensors": layout,
+    }
+    text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+    atomic_write(target, data)
+    atomic_write(sidecar_path(target), text.encode())
+    return target
+
+
+def _parse_header(path: Path, data: bytes) -> dict[str, Any] | None:
+    """The safetensors header of ``data``, or None when ``data`` does not start like one."""
+    if len(data) < _LENGTH_BYTES:
+        return None
+    (length,) = struct.unpack("<Q", data[:_LENGTH_BYTES])
+    if length > _MAX_HEADER_BYTES or data[_LENGTH_BYTES : _LENGTH_BYTES + 1] != b"{":
+        return None
+    if _LENGTH_BYTES + length > len(data):
+        raise CheckpointError(
+            f"{path}: truncated safetensors file: its header claims {length} bytes but the file "
+            f"has only {len(data)} bytes"
+        )
+    try:
+        header = json.loads(data[_LENGTH_BYTES : _LENGTH_BYTES + length])
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: corrupt safetensors header ({exc})") from exc
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path}: corrupt safetensors header (not a JSON object)")
+    return header
+
+
+def _refuse_non_safetensors(path: Path, data: bytes) -> None:
+    if data.startswith(_ZIP_MAGIC) or (len(data) > 1 and data[0] == 0x80 and data[1] in _PICKLE_PROTOCOLS):
+        raise CheckpointError(
+            f"{path}: refusing to unpickle a pickled PyTorch file (torch.save zip/pickle): "
+            f"unpickling can run arbitrary code. Convert it to safetensors where you trust it "
+            f"(safetensors.torch.save_file(torch.load(f, weights_only=True), 'NAME.safetensors'))"
+        )
+    raise CheckpointError(f"{path}: not a safetensors file (it does not start with a safetensors header)")
+
+
+def _decode(path: Path, data: bytes) -> dict[str, torch.Tensor]:
+    """The tensors of a safetensors file held in ``data``, checked for truncation first."""
+    from safetensors.torch import load
+
+    header = _parse_header(path, data)
+    if header is None:
+        _refuse_non_safetensors(path, data)
+    (length,) = struct.unpack("<Q", data[:_LENGTH_BYTES])
+    payload = len(data) - _LENGTH_BYTES - length
+    ends = [
+        entry["data_offsets"][1]
+        for name, entry in header.items()
+        if name != "__metadata__" and isinstance(entry, dict) and "data_offsets" in entry
+    ]
+    needed = max(ends, default=0)
+    if needed > payload:
+        raise CheckpointError(
+            f"{path}: truncated safetensors file: the tensors need {needed} bytes of data, "
+            f"the file holds {payload}"
+        )
+    try:
+        return load(data)
+    except Exception as exc:  # safetensors raises its own SafetensorError and others
+        raise CheckpointError(f"{path}: corrupt safetensors file ({exc})") from exc
+
+
+def _compare_layout(
+    path: Path, sidecar: Path, recorded: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
+) -> None:
+    """Refuse when ``recorded`` (name -> dtype and shape) does not list exactly ``tensors``."""
+    missing = sorted(set(recorded) - set(tensors))
+    extra = sorted(set(tensors) - set(recorded))
+    if missing or extra:
+        raise CheckpointError(
+            f"{sidecar} does not describe {path}: tensors listed in the sidecar but absent from "
+            f"the weights: {missing[:5]}; tensors in the weights but not in the sidecar: {extra[:5]}"
+        )
+    for name, tensor in sorted(tensors.items()):
+        expected = recorded[name]
+        same_shape = list(tensor.shape) == list(expected.get("shape", []))
+        if not same_shape or _dtype_name(tensor) != expected.get("dtype"):
+            raise CheckpointError(
+                f"{sidecar} does not describe {path}: tensor {name!r} is {_dtype_name(tensor)} "
+                f"{list(tensor.shape)} in the weights but {expected.get('dtype')} "
+                f"{expected.get('shape')} in the sidecar"
+            )
+
+
+def read_pair(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read and verify a ``NAME.safetensors`` + ``NAME.json`` pair.
+
+    Parameters
+    ----------
+    path : str or path
+        ``NAME``, ``NAME.safetensors`` or ``NAME.json``.
+
+    Returns
+    -------
+    tensors : dict of str to Tensor
+        On the CPU.
+    sidecar : dict
+        The parsed JSON sidecar.
+
+    Raises
+    ------
+    CheckpointError
+        A missing file; a pickled PyTorch file or anything else that is not safetensors; a
+        truncated or corrupt file; a missing or unreadable sidecar; a sidecar whose sha256,
+        tensor names, dtypes or shapes differ from the weights. The message names the file.
+    """
+    target = weights_path(path)
+    if not target.is_file():
+        raise CheckpointError(f"{target}: no such checkpoint file")
+    data = target.read_bytes()
+    tensors = _decode(target, data)
+    sidecar_file = target.with_suffix(".json")
+    if not sidecar_file.is_file():
+        raise CheckpointError(
+            f"{target}: its sidecar {sidecar_file.name} is missing; a checkpoint is NAME.safetensors "
+            f"plus NAME.json, and the weights alone do not say what network and data they are for"
+        )
+    try:
+        sidecar = json.loads(sidecar_file.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{sidecar_file}: not valid JSON ({exc})") from exc
+    if not isinstance(sidecar, dict) or sidecar.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{sidecar_file}: not an s3rnet checkpoint sidecar (no \"format\": \"{FORMAT}\")"
+        )
+    version = sidecar.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{sidecar_file}: checkpoint format version {version!r}; this s3rnet "
+            f"({__version__}) reads versions up to {FORMAT_VERSION}"
+        )
+    recorded = sidecar.get("weights")
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("tensors"), dict):
+        raise CheckpointError(f"{sidecar_file}: the sidecar has no \"weights\" section (sha256, tensors)")
+    digest = hashlib.sha256(data).hexdigest()
+    if recorded.get("sha256") != digest:
+        raise CheckpointError(
+            f"{sidecar_file} does not match {target}: the sidecar records sha256 "
+            f"{recorded.get('sha256')}, the weights file has {digest} (modified weights, or a "
+            f"sidecar from another checkpoint)"
+        )
+    _compare_layout(target, sidecar_file, recorded["tensors"], tensors)
+    return tensors, sidecar
+
+
+# --------------------------------------------------------------------------------------------
+# Model checkpoints
+# --------------------------------------------------------------------------------------------
+
+
+def checkpoint_metadata(
+    *,
+    preset: str,
+    model_config: Mapping[str, Any],
+    wavelengths: np.ndarray | None,
+    fwhm: np.ndarray | None,
+    msi: str,
+    srf: np.ndarray,
+    psf: str,
+    ratio: int,
+    normalisation: str,
+    training: Mapping[str, Any],
+    steps: int,
+    validation: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The sidecar content of a model checkpoint (see :data:`MODEL_KEYS`).
+
+    Parameters
+    ----------
+    preset : str
+        Preset the network was built from.
+    model_config : mapping
+        Every field of its :class:`~s3rnet.models.S3RNetConfig`.
+    wavelengths, fwhm : ndarray, shape (C,), optional
+        Band centres and widths (nm) of the training scene.
+    msi : str
+        Name of the MSI spectral response.
+    srf : ndarray, shape (M, C)
+        That response on the training bands.
+    psf : str
+        Point spread function of the simulated LR-HSI.
+    ratio : int
+        Spatial ratio.
+    normalisation : {"global", "band"}
+        Input normalisation mode (:class:`~s3rnet.degrade.InputNormalisation`).
+    training : mapping
+        Training data and split (scene, region, split version...) and the training config.
+    steps : int
+        Optimisation steps behind these weights.
+    validation : mapping, optional
+        Validation scores of these weights.
+    """
+    srf = np.asarray(srf, dtype=np.float64)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": MODEL_KIND,
+        "preset": preset,
+        "model_config": dict(model_config),
+        "bands": int(model_config["bands"]),
+        "wavelengths_nm": None if wavelengths is None else np.asarray(wavelengths, dtype=float).tolist(),
+        "fwhm_nm": None if fwhm is None else np.asarray(fwhm, dtype=float).tolist(),
+        "msi": {"name": msi, "bands": int(srf.shape[0]), "response": srf.tolist()},
+        "psf": psf,
+        "ratio": int(ratio),
+        "normalisation": normalisation,
+        "global_skip": bool(model_config.get("global_skip", False)),
+        "training": dict(training),
+        "steps": int(steps),
+        "validation": None if validation is None else dict(validation),
+        "code_version": __version__,
+    }
+
+
+def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, metadata: Mapping[str, Any]) -> Path:
+    """Save a model's weights and its metadata as ``NAME.safetensors`` + ``NAME.json``, atomically.
+
+    Parameters
+    ----------
+    path : str or path
+        ``NAME`` or ``NAME.safetensors``.
+    model : S3RNet
+    metadata : mapping
+        From :func:`checkpoint_metadata`.
+
+    Returns
+    -------
+    Path
+        The weights file.
+    """
+    missing = [key for key in MODEL_KEYS if key not in metadata]
+    if missing:
+        raise CheckpointError(
+            f"{weights_path(path)}: metadata lacks {missing}; build it with checkpoint_metadata()"
+        )
+    return write_pair(path, model.state_dict(), metadata)
+
+
+def load_checkpoint(
+    path: str | os.PathLike, device: str | torch.device = "cpu"
+) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Rebuild the network of a checkpoint and load its weights, after verifying the files.
+
+    Parameters
+    ----------
+    path : str or path
+        ``NAME``, ``NAME.safetensors`` or ``NAME.json``.
+    device : str or torch.device
+        Where to put the model.
+
+    Returns
+    -------
+    model : S3RNet
+        In eval mode.
+    metadata : dict
+        The sidecar (see :func:`checkpoint_metadata`), plus ``"source"``: the weights file.
+
+    Raises
+    ------
+    CheckpointError
+        Everything :func:`read_pair` refuses; a training state instead of a model; a sidecar
+        lacking keys or whose model configuration does not fit the weights.
+    """
+    from .models import S3RNet, S3RNetConfig
+
+    target = weights_path(path)
+    tensors, metadata = read_pair(target)
+    sidecar_file = target.with_suffix(".json")
+    if metadata.get("kind") != MODEL_KIND:
+        raise CheckpointError(
+            f"{target} is a {metadata.get('kind')!r}, not a model checkpoint (to continue a run, "
+            f"use s3rnet.training.train(..., resume=True))"
+        )
+    missing = [key for key in MODEL_KEYS if key not in metadata]
+    if missing:
+        raise CheckpointError(f"{sidecar_file}: the sidecar lacks {missing}")
+    try:
+        model = S3RNet(S3RNetConfig(**metadata["model_config"]))
+    except (S3RNetError, TypeError) as exc:
+        raise CheckpointError(f"{sidecar_file}: invalid model_config ({exc})") from exc
+    expected = model.state_dict()
+    _compare_layout(target, sidecar_file, {
+        name: {"dtype": _dtype_name(t), "shape": list(t.shape)} for name, t in expected.items()
+    }, tensors)
+    model.load_state_dict(tensors, strict=True)
+    metadata["source"] = str(target)
+    return model.to(device).eval(), metadata
+
+
+def check_compatible(
+    metadata: Mapping[str, Any],
+    bands: int | None = None,
+    msi: str | None = None,
+    *,
+    wavelengths: np.ndarray | None = None,
+    ratio: int | None = None,
+    what: str = "this scene",
+) -> None:
+    """Refuse to apply a checkpoint to data it was not trained for.
+
+    Parameters
+    ----------
+    metadata : mapping
+        From :func:`load_checkpoint`.
+    bands : int, optional
+        Bands C of the LR-HSI.
+    msi : str, optional
+        Name of the MSI response of the HR-MSI.
+    wavelengths : ndarray, shape (C,), optional
+        Band centres (nm) of the LR-HSI; compared band by band (1 nm tolerance) when the
+        checkpoint records its own.
+    ratio : int, optional
+        Spatial ratio between the two images.
+    what : str
+        How to call the data in the message.
+
+    Raises
+    ------
+    CheckpointError
+        Naming the checkpoint, what it was trained for and what the data has.
+    """
+    name = metadata.get("source", "checkpoint")
+    trained_msi = metadata["msi"]["name"]
+    trained_bands = int(metadata["bands"])
+    wrong_bands = bands is not None and bands != trained_bands
+    if wrong_bands or (msi is not None and msi != trained_msi):
+        hint = ""
+        if wrong_bands:
+            hint = "; resample the scene onto the checkpoint's grid (s3rnet.data.resample)"
+        raise CheckpointError(
+            f"checkpoint {name} was trained for {trained_bands} bands and MSI {trained_msi!r}; "
+            f"{what} has {trained_bands if bands is None else bands} bands / MSI "
+            f"{trained_msi if msi is None else msi!r}{hint}"
+        )
+    if ratio is not None and ratio != int(metadata["ratio"]):
+        raise CheckpointError(
+            f"checkpoint {name} was trained for ratio {metadata['ratio']}; {what} has ratio {ratio}"
+        )
+    recorded = metadata.get("wavelengths_nm")
+    if wavelengths is not None and recorded is not None:
+        wavelengths = np.asarray(wavelengths, dtype=float)
+        recorded = np.asarray(recorded, dtype=float)
+        if wavelengths.shape != recorded.shape:
+            raise CheckpointError(
+                f"checkpoint {name} was trained on {recorded.size} wavelengths; {what} has "
+                f"{wavelengths.size}; resample the scene onto the checkpoint's grid (s3rnet.data.resample)"
+            )
+        gap = np.abs(wavelengths - recorded)
+        band = int(gap.argmax())
+        if gap[band] > _WAVELENGTH_TOLERANCE_NM:
+            raise CheckpointError(
+                f"checkpoint {name} was trained on other wavelengths than {what}'s (band {band}: "
+                f"{recorded[band]:.1f} nm in the checkpoint, {wavelengths[band]:.1f} nm here); "
+                f"resample the scene onto the checkpoint's grid (s3rnet.data.resample)"
+            )

@@ -1,0 +1,280 @@
+"""Training: config checks, batches, loss, learning, checkpoints of a run, and exact resume."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from s3rnet.checkpoints import CheckpointError, check_compatible, load_checkpoint
+from s3rnet.errors import ConfigError
+from s3rnet.training import (
+    TrainConfig,
+    TrainingError,
+    load_config,
+    prepare_data,
+    resolve_device,
+    sample_batch,
+    seeded_model,
+    spectral_angle,
+    train,
+    validate,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "configs" / "smoke.json"
+
+
+@pytest.fixture(scope="module")
+def smoke() -> TrainConfig:
+    return load_config(SMOKE)
+
+
+def write_config(tmp_path, **changes) -> Path:
+    data = json.loads(SMOKE.read_text()) | changes
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def log_rows(out_dir: Path) -> list[dict[str, str]]:
+    with (out_dir / "log.csv").open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def assert_same_weights(first: Path, second: Path) -> None:
+    a, b = load_file(first), load_file(second)
+    assert a.keys() == b.keys()
+    for name in a:
+        # Bitwise on the CPU in practice; the tolerance is the one the resume contract promises.
+        torch.testing.assert_close(a[name], b[name], rtol=0.0, atol=1e-6, msg=name)
+
+
+# --------------------------------------------------------------------------------------------
+# Configs
+# --------------------------------------------------------------------------------------------
+
+
+def test_shipped_configs_load():
+    assert load_config(SMOKE).preset == "tiny"
+    lite = load_config(ROOT / "configs" / "lite-oli4.json")
+    assert (lite.preset, lite.msi, lite.patch_size, lite.batch_size) == ("lite", "oli4", 48, 4)
+    assert lite.global_skip and lite.normalisation == "band" and lite.noise_snr_db == (30.0, 50.0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"learning_rate": 1e-3}, "unknown key.*'learning_rate'"),
+        ({"patch_size": 30}, "'patch_size': 30 is not a multiple of the ratio 4"),
+        ({"patch_size": 128}, "'patch_size': 128 does not fit"),
+        ({"batch_size": 0}, "'batch_size': must be >= 1"),
+        ({"steps": 2.5}, "'steps': expected an integer"),
+        ({"lr": 0}, "'lr': the learning rate must be > 0"),
+        ({"lr": -1e-4}, "'lr'"),
+        ({"preset": "huge"}, "'preset': unknown value 'huge'"),
+        ({"msi": "oli5"}, "'msi': unknown value 'oli5'"),
+        ({"psf": "airy"}, "'psf': unknown value 'airy'"),
+        ({"normalisation": "max"}, "'normalisation'"),
+        ({"noise_snr_db": [50, 30]}, "'noise_snr_db': low 50.0 is above high 30.0"),
+        ({"noise_snr_db": 35}, "'noise_snr_db': expected null or"),
+        ({"val_region": "test"}, "'val_region': never train or select models on the test region"),
+        ({"train_region": "holdout"}, "no region 'holdout'"),
+        ({"global_skip": "yes"}, "'global_skip'"),
+    ],
+)
+def test_bad_configs_are_refused_naming_the_key(tmp_path, changes, message):
+    path = write_config(tmp_path, **changes)
+    with pytest.raises(ConfigError, match=message) as error:
+        load_config(path)
+    assert str(path) in str(error.value)
+
+
+def test_config_file_problems(tmp_path):
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "absent.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"steps": 4,')
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        load_config(broken)
+
+
+def test_cli_refuses_a_bad_config_before_training(tmp_path):
+    out = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-m", "s3rnet", "train", "--config", str(write_config(tmp_path, patch_size=30)), "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "'patch_size'" in lines[0]
+    assert not out.exists()
+
+
+def test_cuda_is_refused_without_a_gpu():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ConfigError, match="no CUDA GPU"):
+        resolve_device("cuda")
+    assert resolve_device(None).type == "cpu"
+
+
+# --------------------------------------------------------------------------------------------
+# Batches and loss
+# --------------------------------------------------------------------------------------------
+
+
+def test_batches_are_reproducible_and_normalised_from_the_inputs(smoke):
+    data = prepare_data(smoke)
+    draw = lambda seed: sample_batch(data.train.cube, data.srf, smoke, np.random.default_rng(seed))  # noqa: E731
+    lrhsi, hrmsi, truth = draw(3)
+    assert lrhsi.shape == (2, 200, 4, 4) and hrmsi.shape == (2, 4, 16, 16) and truth.shape == (2, 200, 16, 16)
+    for a, b in zip((lrhsi, hrmsi, truth), draw(3)):
+        assert np.array_equal(a, b)
+    assert not np.array_equal(lrhsi, draw(4)[0])
+    # "band" normalisation: every band of each input averages 1 in absolute value.
+    np.testing.assert_allclose(np.abs(lrhsi).mean(axis=(2, 3)), 1.0, rtol=1e-4)
+    np.testing.assert_allclose(np.abs(hrmsi).mean(axis=(2, 3)), 1.0, rtol=1e-4)
+
+
+def test_spectral_angle_is_finite_for_zero_spectra():
+    estimate = torch.zeros(1, 5, 2, 2, requires_grad=True)
+    reference = torch.rand(1, 5, 2, 2)
+    reference[..., 0, 0] = 0.0
+    angle = spectral_angle(estimate, reference)
+    angle.backward()
+    assert torch.isfinite(angle) and torch.isfinite(estimate.grad).all()
+    same = spectral_angle(reference + 1.0, reference + 1.0)
+    assert float(same) < 2e-3
+    orthogonal = spectral_angle(torch.tensor([1.0, 0.0]).view(1, 2, 1, 1), torch.tensor([0.0, 1.0]).view(1, 2, 1, 1))
+    assert float(orthogonal) == pytest.approx(np.pi / 2, rel=1e-5)
+
+
+# --------------------------------------------------------------------------------------------
+# Learning and the files of a run
+# --------------------------------------------------------------------------------------------
+
+
+def test_training_decreases_the_loss_and_improves_validation(smoke, tmp_path):
+    config = smoke.replace(steps=40, val_every=40, checkpoint_every=40, noise_snr_db=None, global_skip=False)
+    data = prepare_data(config)
+    untrained = validate(seeded_model(config, 200, 4), data.validation, config.normalisation, torch.device("cpu"))
+    result = train(config, tmp_path, progress=False)
+    losses = np.array(result.losses)
+    assert result.finished and losses.size == 40
+    assert losses[-8:].mean() < 0.7 * losses[:8].mean()
+    assert result.best["psnr"] > untrained["psnr"] + 1.0
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(smoke, tmp_path_factory):
+    """Six steps of the smoke config with a state every 2 steps and a validation every 3."""
+    config = smoke.replace(steps=6, checkpoint_every=2, val_every=3)
+    out = tmp_path_factory.mktemp("uninterrupted")
+    return config, train(config, out, progress=False)
+
+
+def test_a_run_writes_its_files_and_checkpoints(uninterrupted):
+    config, result = uninterrupted
+    out = result.out_dir
+    assert {p.name for p in out.iterdir()} == {
+        "config.json", "log.csv", "state.safetensors", "state.json",
+        "best.safetensors", "best.json", "last.safetensors", "last.json",
+    }
+    rows = log_rows(out)
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert [r["val_psnr"] != "" for r in rows] == [False, False, True, False, False, True]
+    assert float(rows[0]["lr"]) == config.lr and float(rows[-1]["lr"]) < config.lr
+    model, metadata = load_checkpoint(result.last_checkpoint)
+    assert metadata["steps"] == 6 and metadata["validation"]["step"] == 6
+    assert metadata["training"]["region"] == "train" and metadata["training"]["split_version"] == 1
+    assert metadata["normalisation"] == "band" and metadata["psf"] == "box"
+    check_compatible(metadata, 200, "oli4", ratio=4)
+    _, best = load_checkpoint(result.best_checkpoint)
+    assert best["validation"] == result.best
+    with pytest.raises(CheckpointError, match="not a model checkpoint"):
+        load_checkpoint(out / "state.safetensors")
+
+
+def test_resume_in_process_matches_the_uninterrupted_run(uninterrupted, tmp_path):
+    config, full = uninterrupted
+    first = train(config, tmp_path, progress=False, max_steps_this_run=4)
+    assert (first.step, first.finished, first.last_checkpoint) == (4, False, None)
+    second = train(config, tmp_path, resume=True, progress=False)
+    assert (second.first_step, second.step, second.finished) == (4, 6, True)
+    assert first.losses + second.losses == full.losses
+    assert_same_weights(second.last_checkpoint, full.last_checkpoint)
+    assert_same_weights(tmp_path / "state.safetensors", full.out_dir / "state.safetensors")
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
+    assert strip(log_rows(tmp_path)) == strip(log_rows(full.out_dir))
+
+
+def test_resume_refusals(uninterrupted, tmp_path):
+    config, full = uninterrupted
+    with pytest.raises(CheckpointError, match="no training state"):
+        train(config, tmp_path, resume=True, progress=False)
+    with pytest.raises(TrainingError, match="already holds a training run"):
+        train(config, full.out_dir, progress=False)
+    with pytest.raises(ConfigError, match="steps: 6 then, 8 now"):
+        train(config.replace(steps=8), full.out_dir, resume=True, progress=False)
+
+
+# --------------------------------------------------------------------------------------------
+# A real kill
+# --------------------------------------------------------------------------------------------
+
+
+def cli_train(out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "s3rnet", "train", "--config", str(SMOKE), "--out", str(out), *extra]
+
+
+def saved_step(out: Path) -> int:
+    try:
+        return json.loads((out / "state.json").read_text())["step"]
+    except FileNotFoundError:
+        return 0
+
+
+def logged_steps(out: Path) -> int:
+    try:
+        return len((out / "log.csv").read_text().splitlines()) - 1
+    except FileNotFoundError:
+        return 0
+
+
+def test_sigkill_then_resume_ends_with_the_weights_of_an_uninterrupted_run(smoke, tmp_path):
+    killed, reference = tmp_path / "killed", tmp_path / "reference"
+    process = subprocess.Popen(cli_train(killed), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # Kill once steps after the saved state are logged, so the resumed run must drop them.
+        deadline = time.monotonic() + 120
+        while not logged_steps(killed) > saved_step(killed) >= smoke.checkpoint_every and process.poll() is None:
+            assert time.monotonic() < deadline, "no training state appeared"
+            time.sleep(0.002)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    k = saved_step(killed)
+    assert 0 < k < smoke.steps and process.returncode == -signal.SIGKILL, "the run ended before it was killed"
+    assert k % smoke.checkpoint_every == 0
+    assert not (killed / "last.safetensors").exists()
+
+    resumed = subprocess.run(cli_train(killed, "--resume"), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    straight = subprocess.run(cli_train(reference), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert straight.returncode == 0, straight.stderr
+
+    assert_same_weights(killed / "last.safetensors", reference / "last.safetensors")
+    rows, expected = log_rows(killed), log_rows(reference)
+    assert [int(r["step"]) for r in rows] == list(range(1, smoke.steps + 1))
+    assert [r["loss"] for r in rows] == [r["loss"] for r in expected]
+    assert not list(killed.glob(".*.tmp"))
