@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--msi-snr-db", type=_snr, default=float("inf"), help="AWGN on the HR-MSI (dB; inf: none)")
     evaluate.add_argument("--shift", type=_shift, default=(0.0, 0.0), help="misregistration of the LR-HSI in LR pixels: ROWS,COLS")
     evaluate.add_argument("--seed", type=int, default=0)
-    evaluate.add_argument("--methods", default="bicubic,gsa,mtf-glp-hpm,cnmf", help=f"comma-separated, from: {', '.join(METHODS)}")
+    evaluate.add_argument("--methods", default="bicubic,gsa,mtf-glp-hpm,cnmf", help=f"comma-separated, from: {', '.join(METHODS)}, s3rnet")
+    evaluate.add_argument("--checkpoint", help="S3RNet weights for method 's3rnet': a published name or a .safetensors path")
     evaluate.add_argument("--json", metavar="FILE", help="also write the results as JSON")
 
     commands.add_parser("scenes", help="list the scenes load_scene knows by name")
@@ -95,6 +96,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     result = run_evaluation(
         args.scene, split=args.split, methods=methods, msi=args.msi, psf=args.psf, ratio=args.ratio,
         snr_db=args.snr_db, hrmsi_snr_db=args.msi_snr_db, shift=args.shift, seed=args.seed,
+        checkpoint=args.checkpoint,
     )
     protocol = result.protocol
     region = protocol["region"]

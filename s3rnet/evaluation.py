@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from . import __version__
 from .baselines import get_method
 from .data import Scene, available_splits, crop_to_multiple, load_scene, split_region
 from .degrade import Simulation, simulate
+from .errors import ConfigError
+from .fusion import FusionInputs
 from .metrics import evaluate_all
 
 METRIC_NAMES = ("psnr", "sam", "rmse", "ergas", "ssim")
@@ -77,24 +81,54 @@ class Evaluation:
         return "\n".join(lines)
 
 
+def resolve_method(name: str, checkpoint: str | None = None) -> Callable[[FusionInputs], np.ndarray]:
+    """A fusion method by name: a baseline, or ``"s3rnet"`` with a checkpoint name or path."""
+    if name != "s3rnet":
+        return get_method(name)
+    if checkpoint is None:
+        raise ConfigError("method 's3rnet' needs a checkpoint (--checkpoint NAME_OR_PATH)")
+    from .inference import CheckpointMethod
+
+    return CheckpointMethod(checkpoint)
+
+
 def evaluate_methods(
     simulation: Simulation,
     methods: tuple[str, ...] | list[str] = DEFAULT_METHODS,
     protocol: dict[str, Any] | None = None,
+    checkpoint: str | None = None,
 ) -> Evaluation:
-    """Run each method on the simulated inputs and score it against the ground truth."""
+    """Run each method on the simulated inputs and score it against the ground truth.
+
+    Every method is resolved before any runs, so that a bad name or an unusable checkpoint is
+    reported at once. S3RNet's entry also carries its parameter count and multiply-accumulates
+    at this scene's size.
+    """
     inputs = simulation.inputs()
     ratio = simulation.meta["ratio"]
     result = Evaluation(protocol=dict(protocol or {}, **simulation.meta))
-    for name in methods:
-        method = get_method(name)
+    resolved = {name: resolve_method(name, checkpoint) for name in methods}
+    for name, method in resolved.items():
         start = time.perf_counter()
         fused = method(inputs)
         seconds = time.perf_counter() - start
         scores = evaluate_all(simulation.truth, fused, ratio=ratio)
         result.methods[name] = {k: float(scores[k]) for k in METRIC_NAMES} | {"seconds": seconds}
         result.outputs[name] = fused
+        if name == "s3rnet":
+            result.methods[name] |= _model_size(method.model, inputs)
+            result.protocol["checkpoint"] = method.metadata["source"]
     return result
+
+
+def _model_size(model: torch.nn.Module, inputs: FusionInputs) -> dict[str, int]:
+    from .models import count_macs, count_parameters
+
+    height, width, bands = inputs.shape
+    return {
+        "params": count_parameters(model),
+        "macs": count_macs(model, bands, inputs.hrmsi.shape[-1], (height, width), ratio=inputs.ratio),
+    }
 
 
 def run_evaluation(
@@ -109,6 +143,7 @@ def run_evaluation(
     hrmsi_snr_db: float = float("inf"),
     shift: tuple[float, float] = (0.0, 0.0),
     seed: int = 0,
+    checkpoint: str | None = None,
 ) -> Evaluation:
     """The whole protocol from a scene name or path (what ``python -m s3rnet evaluate`` runs)."""
     loaded = scene if isinstance(scene, Scene) else load_scene(scene)
@@ -132,4 +167,4 @@ def run_evaluation(
             "ssim": "per band, Gaussian window 11 / sigma 1.5, data range of the reference band, mean over bands",
         },
     }
-    return evaluate_methods(simulation, methods, protocol)
+    return evaluate_methods(simulation, methods, protocol, checkpoint)

@@ -67,6 +67,7 @@ from .degrade import (
     spectral_response,
 )
 from .errors import ConfigError, S3RNetError
+from .inference import autocast, fuse_with_model, resolve_device
 from .metrics import psnr, sam
 from .models import FUSIONS, S3RNet, build_model, list_presets
 
@@ -418,24 +419,6 @@ def seeded_model(config: TrainConfig, bands: int, msi_bands: int) -> S3RNet:
         )
 
 
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``cuda`` when available and nothing is asked, else the device asked for (checked)."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' was asked for, but no CUDA GPU is available")
-    if device.type not in ("cpu", "cuda"):
-        raise ConfigError(f"unsupported device {str(device)!r}; choose cpu or cuda")
-    return device
-
-
-def _autocast(device: torch.device) -> torch.autocast:
-    # bf16 needs no loss scaling and halves activation memory on GPUs; CPU stays in float32 so
-    # that CPU runs are exact and reproducible.
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
-
-
 def validate(
     model: S3RNet, simulation: Simulation, normalisation: str, device: torch.device
 ) -> dict[str, float]:
@@ -447,18 +430,7 @@ def validate(
         ``psnr`` (dB, mean of per-band PSNR with the reference band's maximum as peak) and
         ``sam`` (degrees).
     """
-    scales = InputNormalisation.fit(simulation.lrhsi, simulation.hrmsi, normalisation)
-    low, high = scales.normalise(simulation.lrhsi, simulation.hrmsi)
-    low_t, high_t = (
-        torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)).to(device)
-        for image in (low, high)
-    )
-    was_training = model.training
-    model.eval()
-    with torch.no_grad(), _autocast(device):
-        fused = model(low_t, high_t).float()
-    model.train(was_training)
-    cube = scales.denormalise(fused[0].permute(1, 2, 0).cpu().numpy())
+    cube = fuse_with_model(model, simulation.inputs(), normalisation, device)
     return {"psnr": psnr(simulation.truth, cube), "sam": sam(simulation.truth, cube)}
 
 
@@ -692,7 +664,7 @@ def _optimisation_step(
     """One Adam step on a batch from :func:`sample_batch`; returns the loss."""
     lrhsi, hrmsi, truth = (torch.from_numpy(array).to(device) for array in batch)
     optimizer.zero_grad(set_to_none=True)
-    with _autocast(device):
+    with autocast(device):
         fused = model(lrhsi, hrmsi)
     # The loss in float32 whatever the autocast: L1 and acos lose too much in bf16.
     loss = fusion_loss(fused.float(), truth, sam_weight)

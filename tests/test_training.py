@@ -17,12 +17,12 @@ from safetensors.torch import load_file
 
 from s3rnet.checkpoints import CheckpointError, check_compatible, load_checkpoint
 from s3rnet.errors import ConfigError
+from s3rnet.inference import resolve_device
 from s3rnet.training import (
     TrainConfig,
     TrainingError,
     load_config,
     prepare_data,
-    resolve_device,
     sample_batch,
     seeded_model,
     spectral_angle,

@@ -27,7 +27,9 @@ def count_parameters(model: nn.Module) -> int:
     return sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)
 
 
-def count_macs(model: nn.Module, bands: int, msi_bands: int, size: int, ratio: int = 4) -> int:
+def count_macs(
+    model: nn.Module, bands: int, msi_bands: int, size: int | tuple[int, int], ratio: int = 4
+) -> int:
     """Multiply-accumulates of one forward pass on a single pair of images.
 
     The model itself is left untouched: its parameters and buffers are swapped for ``meta``
@@ -39,24 +41,25 @@ def count_macs(model: nn.Module, bands: int, msi_bands: int, size: int, ratio: i
         Called as ``model(lrhsi, hrmsi)``.
     bands, msi_bands : int
         Bands C of the LR-HSI and M of the HR-MSI.
-    size : int
-        Side of the square output (and HR-MSI), a multiple of ``ratio``.
+    size : int or (int, int)
+        Side of the square output (and HR-MSI), or its (height, width); multiples of ``ratio``.
     ratio : int
-        Spatial resolution ratio; the LR-HSI is ``size // ratio`` pixels wide.
+        Spatial resolution ratio; the LR-HSI is ``ratio`` times smaller on each side.
 
     Returns
     -------
     int
         MACs (FLOPs / 2) of the convolutions and matrix products.
     """
-    if size % ratio:
-        raise ShapeError(f"size {size} is not a multiple of the ratio {ratio}")
+    height, width = (size, size) if isinstance(size, int) else size
+    if height % ratio or width % ratio:
+        raise ShapeError(f"size {height}x{width} is not a multiple of the ratio {ratio}")
     meta_state = {
         name: torch.empty_like(tensor, device=META)
         for name, tensor in (*model.named_parameters(), *model.named_buffers())
     }
-    lrhsi = torch.empty(1, bands, size // ratio, size // ratio, device=META)
-    hrmsi = torch.empty(1, msi_bands, size, size, device=META)
+    lrhsi = torch.empty(1, bands, height // ratio, width // ratio, device=META)
+    hrmsi = torch.empty(1, msi_bands, height, width, device=META)
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         functional_call(model, meta_state, (lrhsi, hrmsi))

@@ -1,0 +1,93 @@
+"""S3RNet from a checkpoint as a fusion method, in the library and in ``python -m s3rnet evaluate``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from s3rnet.checkpoints import CheckpointError
+from s3rnet.degrade import simulate
+from s3rnet.evaluation import run_evaluation
+from s3rnet.inference import CheckpointMethod, fuse_with_model, resolve_checkpoint
+from s3rnet.models import count_parameters
+from s3rnet.training import load_config, train, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny S3RNet trained for a few steps on the Indian Pines train split (oli4)."""
+    out = tmp_path_factory.mktemp("smoke")
+    config = load_config(ROOT / "configs" / "smoke.json").replace(steps=8, val_every=4, checkpoint_every=4)
+    train(config, out, progress=False)
+    return out / "last.safetensors"
+
+
+def test_checkpoint_method_matches_training_validation(trained, test_region):
+    method = CheckpointMethod(trained, device="cpu")
+    simulation = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="oli4")
+    fused = method(simulation.inputs())
+    assert fused.shape == simulation.truth.shape and fused.dtype == np.float32
+    assert np.isfinite(fused).all()
+    direct = fuse_with_model(method.model, simulation.inputs(), method.metadata["normalisation"])
+    np.testing.assert_array_equal(fused, direct)
+    scores = validate(method.model, simulation, method.metadata["normalisation"], method.device)
+    from s3rnet.metrics import psnr
+
+    assert psnr(simulation.truth, fused) == pytest.approx(scores["psnr"])
+
+
+def test_s3rnet_joins_the_evaluation_with_its_size(trained):
+    result = run_evaluation("indian_pines", methods=["bicubic", "s3rnet"], checkpoint=str(trained))
+    entry = result.methods["s3rnet"]
+    model = CheckpointMethod(trained).model
+    assert entry["params"] == count_parameters(model)
+    assert entry["macs"] > 0 and np.isfinite(entry["psnr"])
+    assert result.protocol["checkpoint"] == str(trained)
+
+
+def test_checkpoint_refuses_another_msi_response(trained, test_region):
+    simulation = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="s2-4")
+    with pytest.raises(CheckpointError, match="trained with the MSI response 'oli4'"):
+        CheckpointMethod(trained)(simulation.inputs())
+    six = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="oli6")
+    with pytest.raises(CheckpointError, match="expects a 4-band MSI"):
+        CheckpointMethod(trained)(six.inputs())
+
+
+def test_checkpoint_refuses_other_bands(trained, test_region):
+    simulation = simulate(test_region.cube[:, :, :150], test_region.wavelengths[:150], test_region.fwhm[:150])
+    with pytest.raises(CheckpointError, match="200 bands"):
+        CheckpointMethod(trained)(simulation.inputs())
+
+
+def test_unknown_checkpoint_name_is_an_error():
+    with pytest.raises(CheckpointError, match="no checkpoint 'nonesuch'"):
+        resolve_checkpoint("nonesuch")
+
+
+def test_cli_evaluate_with_a_checkpoint(trained, tmp_path):
+    out = tmp_path / "r.json"
+    ok = subprocess.run(
+        [sys.executable, "-m", "s3rnet", "evaluate", "--methods", "bicubic,s3rnet", "--checkpoint", str(trained),
+         "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "| s3rnet |" in ok.stdout
+    assert set(json.loads(out.read_text())["methods"]["s3rnet"]) >= {"psnr", "sam", "params", "macs", "seconds"}
+    missing = subprocess.run(
+        [sys.executable, "-m", "s3rnet", "evaluate", "--methods", "s3rnet"], cwd=ROOT, capture_output=True,
+        text=True, timeout=300,
+    )
+    assert missing.returncode == 2 and "needs a checkpoint" in missing.stderr
+    wrong = subprocess.run(
+        [sys.executable, "-m", "s3rnet", "evaluate", "--methods", "s3rnet", "--checkpoint", str(trained), "--msi", "oli6"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert wrong.returncode == 2 and "expects a 4-band MSI" in wrong.stderr and "Traceback" not in wrong.stderr
