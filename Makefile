@@ -13,7 +13,7 @@ $(PY):
 
 $(INSTALLED): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[notebooks,test]"
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
