@@ -40,7 +40,7 @@ STATE_KIND = "training-state"
 # Keys every model checkpoint sidecar holds, besides the format fields and "weights".
 MODEL_KEYS = (
     "preset", "model_config", "bands", "wavelengths_nm", "fwhm_nm", "msi", "psf", "ratio",
-    "normalisation", "global_skip", "training", "steps", "validation", "code_version",
+    "normalisation", "skip", "estimate", "training", "steps", "validation", "code_version",
 )
 
 _TEMP_SUFFIX = ".tmp"
@@ -334,6 +334,7 @@ def checkpoint_metadata(
     training: Mapping[str, Any],
     steps: int,
     validation: Mapping[str, Any] | None,
+    estimate: str | None = None,
 ) -> dict[str, Any]:
     """The sidecar content of a model checkpoint (see :data:`MODEL_KEYS`).
 
@@ -361,6 +362,8 @@ def checkpoint_metadata(
         Optimisation steps behind these weights.
     validation : mapping, optional
         Validation scores of these weights.
+    estimate : str, optional
+        The classical method whose estimate the network corrects (skip ``"estimate"``).
     """
     srf = np.asarray(srf, dtype=np.float64)
     return {
@@ -376,7 +379,8 @@ def checkpoint_metadata(
         "psf": psf,
         "ratio": int(ratio),
         "normalisation": normalisation,
-        "global_skip": bool(model_config.get("global_skip", False)),
+        "skip": model_config.get("skip", "none"),
+        "estimate": estimate,
         "training": dict(training),
         "steps": int(steps),
         "validation": None if validation is None else dict(validation),
@@ -450,6 +454,13 @@ def load_checkpoint(
         model = S3RNet(S3RNetConfig(**metadata["model_config"]))
     except (S3RNetError, TypeError) as exc:
         raise CheckpointError(f"{sidecar_file}: invalid model_config ({exc})") from exc
+    from .inference import ESTIMATES
+
+    if model.config.skip == "estimate" and metadata["estimate"] not in ESTIMATES:
+        raise CheckpointError(
+            f"{sidecar_file}: the model corrects a classical estimate, but the sidecar names "
+            f"{metadata['estimate']!r}, not one of {', '.join(ESTIMATES)}"
+        )
     expected = model.state_dict()
     _compare_layout(target, sidecar_file, {
         name: {"dtype": _dtype_name(t), "shape": list(t.shape)} for name, t in expected.items()

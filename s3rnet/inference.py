@@ -9,15 +9,22 @@ against what the checkpoint was trained for before running it.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .checkpoints import CheckpointError, check_compatible, load_checkpoint
+from .consistency import project_onto_inputs
+from .data import Scene, SpectralGrid, resample
 from .degrade import InputNormalisation
 from .errors import ConfigError
 from .fusion import FusionInputs
+
+ProgressCallback = Callable[[float, str], None]
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "assets" / "weights"
 # Largest difference between a scene's MSI response and the checkpoint's, per band weight.
@@ -47,10 +54,50 @@ def to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)).to(device)
 
 
-def fuse_with_model(
-    model: torch.nn.Module, inputs: FusionInputs, normalisation: str = "global", device: torch.device | None = None
-) -> np.ndarray:
-    """Fuse one scene with a network.
+# Classical methods a network may correct (skip "estimate"): fast, and needing no MSI response,
+# so that they run on normalised inputs exactly as on the scene's own.
+ESTIMATES = ("gsa", "mtf-glp-hpm")
+
+
+def classical_estimate(name: str, lrhsi: np.ndarray, hrmsi: np.ndarray, ratio: int, psf: str) -> np.ndarray:
+    """The classical fusion ``name`` (one of :data:`ESTIMATES`) of two (H, W, bands) arrays."""
+    from .baselines import get_method
+
+    if name not in ESTIMATES:
+        raise ConfigError(f"unknown estimate {name!r}; choose one of {', '.join(ESTIMATES)}")
+    return get_method(name)(FusionInputs(lrhsi, hrmsi, ratio=ratio, psf=psf)).astype(np.float32)
+
+
+@dataclass
+class ModelFusion:
+    """What a network's fusion of one scene gives besides the cube.
+
+    Attributes
+    ----------
+    cube : ndarray, shape (H, W, C), float32
+        The fused cube in the units of the LR-HSI.
+    weights : ndarray, shape (4, H, W), or None
+        The SSAWB weights of the Q, K, V and Z branches (eq. 5); None for the ``"sum"`` ablation.
+    fused_features : ndarray, shape (nf, H, W)
+        F_fused (eq. 6), the features the reconstruction sees.
+    adapt_seconds : float
+        Time spent adapting the network to the scene (0 without adaptation).
+    """
+
+    cube: np.ndarray
+    weights: np.ndarray | None
+    fused_features: np.ndarray
+    adapt_seconds: float = 0.0
+
+
+def run_model(
+    model: torch.nn.Module,
+    inputs: FusionInputs,
+    normalisation: str = "global",
+    estimate: str | None = None,
+    device: torch.device | None = None,
+) -> ModelFusion:
+    """Fuse one scene with a network, keeping the SSAWB weights and the fused features.
 
     Parameters
     ----------
@@ -59,25 +106,39 @@ def fuse_with_model(
     normalisation : {"global", "band"}
         How the inputs are scaled (:class:`~s3rnet.degrade.InputNormalisation`, fitted on the
         two inputs only).
+    estimate : str, optional
+        The classical method whose estimate the network corrects (:data:`ESTIMATES`), for a
+        model with the ``"estimate"`` skip; computed on the normalised inputs, as in training.
     device : torch.device, optional
         Where the model lives; taken from its parameters when omitted.
-
-    Returns
-    -------
-    ndarray, shape (H, W, C), float32
-        The fused cube in the units of the LR-HSI.
     """
     device = device or next(model.parameters()).device
     scales = InputNormalisation.fit(inputs.lrhsi, inputs.hrmsi, normalisation)
     low, high = scales.normalise(inputs.lrhsi, inputs.hrmsi)
+    extra = {}
+    if estimate is not None:
+        extra["estimate"] = to_tensor(classical_estimate(estimate, low, high, inputs.ratio, inputs.psf), device)
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad(), autocast(device):
-            fused = model(to_tensor(low, device), to_tensor(high, device)).float()
+            output = model(to_tensor(low, device), to_tensor(high, device), return_extras=True, **extra)
     finally:
         model.train(was_training)
-    return scales.denormalise(fused[0].permute(1, 2, 0).cpu().numpy()).astype(np.float32)
+    cube = scales.denormalise(output.fused[0].float().permute(1, 2, 0).cpu().numpy()).astype(np.float32)
+    weights = None if output.weights is None else output.weights[0].float().cpu().numpy()
+    return ModelFusion(cube, weights, output.fused_features[0].float().cpu().numpy())
+
+
+def fuse_with_model(
+    model: torch.nn.Module,
+    inputs: FusionInputs,
+    normalisation: str = "global",
+    device: torch.device | None = None,
+    estimate: str | None = None,
+) -> np.ndarray:
+    """The fused cube (H, W, C) alone; see :func:`run_model`."""
+    return run_model(model, inputs, normalisation, estimate, device).cube
 
 
 def resolve_checkpoint(name_or_path: str | Path) -> Path:
@@ -101,6 +162,35 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
     )
 
 
+def list_checkpoints() -> list[str]:
+    """Names of the published checkpoints (``assets/weights/NAME.safetensors``), sorted."""
+    if not WEIGHTS_DIR.is_dir():
+        return []
+    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.safetensors") if p.with_suffix(".json").is_file())
+
+
+def checkpoint_grid(metadata: dict) -> SpectralGrid | None:
+    """The wavelength grid a checkpoint was trained on, or None when it records none."""
+    if metadata.get("wavelengths_nm") is None:
+        return None
+    centres = np.asarray(metadata["wavelengths_nm"], dtype=float)
+    fwhm = metadata.get("fwhm_nm")
+    widths = np.full_like(centres, 10.0) if fwhm is None else np.asarray(fwhm, dtype=float)
+    return SpectralGrid(Path(metadata.get("source", "checkpoint")).stem, centres, widths)
+
+
+def prepare_scene(scene: Scene, metadata: dict) -> Scene:
+    """The scene on the checkpoint's wavelength grid: unchanged when it already is, resampled
+    (:func:`s3rnet.data.resample`) otherwise. Units need no conversion: the network sees inputs
+    normalised by their own statistics."""
+    grid = checkpoint_grid(metadata)
+    if grid is None or scene.wavelengths is None:
+        return scene
+    if scene.bands == grid.bands and np.abs(scene.wavelengths - grid.centres).max() <= 1.0:
+        return scene
+    return resample(scene, grid)
+
+
 class CheckpointMethod:
     """A trained S3RNet with the call signature of the baselines: ``method(inputs) -> cube``.
 
@@ -110,16 +200,40 @@ class CheckpointMethod:
         Published name or path (see :func:`resolve_checkpoint`).
     device : str or torch.device, optional
         ``cuda`` when available by default.
+    adapt_steps : int
+        Test-time adaptation steps on each scene before fusing it
+        (:func:`s3rnet.adaptation.adapt_model`); 0 fuses with the weights as trained.
+    project : bool
+        Project each fused cube onto its inputs (:func:`s3rnet.consistency.project_onto_inputs`).
+    seed : int
+        Seed of the adaptation.
     """
 
-    def __init__(self, checkpoint: str | Path, device: str | torch.device | None = None) -> None:
+    def __init__(
+        self,
+        checkpoint: str | Path,
+        device: str | torch.device | None = None,
+        adapt_steps: int = 0,
+        project: bool = False,
+        seed: int = 0,
+    ) -> None:
+        if isinstance(adapt_steps, bool) or not isinstance(adapt_steps, int) or adapt_steps < 0:
+            raise ConfigError(f"adapt_steps must be a non-negative integer, got {adapt_steps!r}")
         device = resolve_device(device)
         self.model, self.metadata = load_checkpoint(resolve_checkpoint(checkpoint), device=device)
         self.device = device
+        self.adapt_steps = adapt_steps
+        self.project = project
+        self.seed = seed
 
     @property
     def name(self) -> str:
         return Path(self.metadata["source"]).stem
+
+    @property
+    def estimate(self) -> str | None:
+        """The classical method the network corrects, or None."""
+        return self.metadata.get("estimate")
 
     def check(self, inputs: FusionInputs) -> None:
         """Refuse inputs the checkpoint was not trained for (bands, wavelengths, ratio, MSI)."""
@@ -137,6 +251,32 @@ class CheckpointMethod:
                 f"these inputs were made with another one"
             )
 
-    def __call__(self, inputs: FusionInputs) -> np.ndarray:
+    def fuse(self, inputs: FusionInputs, progress: ProgressCallback | None = None) -> ModelFusion:
+        """Check, adapt (when asked), fuse and project (when asked) one scene.
+
+        Parameters
+        ----------
+        inputs : FusionInputs
+        progress : callable, optional
+            ``progress(fraction, message)`` during the adaptation.
+        """
+        from .adaptation import adapt_model
+
         self.check(inputs)
-        return fuse_with_model(self.model, inputs, self.metadata["normalisation"], self.device)
+        normalisation = self.metadata["normalisation"]
+        model, adapt_seconds = self.model, 0.0
+        if self.adapt_steps:
+            start = time.perf_counter()
+            model = adapt_model(
+                self.model, inputs, self.adapt_steps, normalisation=normalisation, estimate=self.estimate,
+                seed=self.seed, progress=progress,
+            )
+            adapt_seconds = time.perf_counter() - start
+        result = run_model(model, inputs, normalisation, self.estimate, self.device)
+        result.adapt_seconds = adapt_seconds
+        if self.project:
+            result.cube = project_onto_inputs(result.cube, inputs)
+        return result
+
+    def __call__(self, inputs: FusionInputs) -> np.ndarray:
+        return self.fuse(inputs).cube

@@ -39,7 +39,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from . import __version__
 from .checkpoints import (
@@ -67,22 +66,19 @@ from .degrade import (
     spectral_response,
 )
 from .errors import ConfigError, S3RNetError
-from .inference import autocast, fuse_with_model, resolve_device
+from .inference import ESTIMATES, autocast, classical_estimate, fuse_with_model, resolve_device
+from .losses import fusion_loss, spectral_angle
 from .metrics import psnr, sam
 from .models import FUSIONS, S3RNet, build_model, list_presets
 
 NORMALISATIONS = ("global", "band")
+TRAIN_SKIPS = ("none", "bicubic", *ESTIMATES)
 STATE_NAME = "state"
 BEST_NAME = "best"
 LAST_NAME = "last"
 LOG_NAME = "log.csv"
 CONFIG_NAME = "config.json"
 LOG_COLUMNS = ("step", "loss", "lr", "val_psnr", "val_sam", "seconds")
-
-# Keeps the spectral angle finite for all-zero spectra, and its gradient finite at 0 and 180
-# degrees (d acos / dx is infinite at +-1).
-SAM_EPS = 1e-8
-_COS_LIMIT = 1.0 - 1e-6
 
 
 class TrainingError(S3RNetError):
@@ -135,8 +131,17 @@ class TrainConfig:
         Save the training state every this many steps (and after the last one).
     seed : int
         Seed of the initial weights and of every random draw of the run.
-    global_skip : bool
-        Output = network + bicubic upsampling of the LR-HSI (:class:`s3rnet.models.S3RNetConfig`).
+    skip : {"none", "bicubic", "gsa", "mtf-glp-hpm"}
+        Global skip (:class:`s3rnet.models.S3RNetConfig`): none (the paper), the bicubic
+        upsampling of the LR-HSI, or a classical estimate (GSA, MTF-GLP-HPM) that the network
+        corrects, computed on the normalised inputs of each sample.
+    spectral_gain : float
+        Strength of the spectral augmentation: each ground-truth patch is multiplied by a smooth
+        random gain ``exp(g(lambda))`` (:func:`smooth_spectral_gain`) before it is degraded, with
+        ``g`` of this standard deviation at a few wavelength knots; 0 turns it off. It teaches
+        the network spectra it has not seen (other materials, illuminations, reflectance instead
+        of radiance); the log-ratio of a reflectance to a radiance spectrum spans about -1.3 to
+        +2.7 over 500-2400 nm.
     fusion : str
         ``"ssawb"`` (the paper) or ``"sum"`` (the ablation).
     normalisation : {"global", "band"}
@@ -163,7 +168,8 @@ class TrainConfig:
     val_every: int = 100
     checkpoint_every: int = 100
     seed: int = 0
-    global_skip: bool = False
+    skip: str = "none"
+    spectral_gain: float = 0.0
     fusion: str = "ssawb"
     normalisation: str = "global"
     out_dir: str = "runs/train"
@@ -175,7 +181,7 @@ class TrainConfig:
             _require_int(name, getattr(self, name), minimum=0)
         choices = {
             "preset": list_presets(), "msi": MSI_RESPONSES, "psf": PSFS, "fusion": FUSIONS,
-            "normalisation": NORMALISATIONS,
+            "normalisation": NORMALISATIONS, "skip": TRAIN_SKIPS,
         }
         for name, allowed in choices.items():
             value = getattr(self, name)
@@ -186,8 +192,8 @@ class TrainConfig:
         for name in ("scene", "train_region", "val_region", "out_dir"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise ConfigError(f"key {name!r}: expected a non-empty string, got {getattr(self, name)!r}")
-        if not isinstance(self.global_skip, bool):
-            raise ConfigError(f"key 'global_skip': expected true or false, got {self.global_skip!r}")
+        if _require_number("spectral_gain", self.spectral_gain) < 0:
+            raise ConfigError(f"key 'spectral_gain': must be >= 0, got {self.spectral_gain!r}")
         if _require_number("lr", self.lr) <= 0:
             raise ConfigError(f"key 'lr': the learning rate must be > 0, got {self.lr!r}")
         if _require_number("sam_weight", self.sam_weight) < 0:
@@ -333,15 +339,48 @@ def prepare_data(config: TrainConfig) -> TrainingData:
     return TrainingData(train_region, srf, validation, split.version)
 
 
+def smooth_spectral_gain(
+    wavelengths: np.ndarray, strength: float, rng: np.random.Generator, knots: int = 6
+) -> np.ndarray:
+    """A random gain curve ``exp(g(lambda))``, smooth across wavelength.
+
+    ``g`` takes independent normal values of standard deviation ``strength`` at ``knots``
+    wavelengths evenly spread over the cube's range (the first and last at its ends) and is
+    interpolated linearly between them, so neighbouring bands get nearly the same gain.
+
+    Parameters
+    ----------
+    wavelengths : ndarray, shape (C,)
+        Band centres in nm, in any order.
+    strength : float
+        Standard deviation of ``g`` at the knots.
+    rng : numpy.random.Generator
+    knots : int
+
+    Returns
+    -------
+    ndarray, shape (C,), float32
+    """
+    wavelengths = np.asarray(wavelengths, dtype=np.float64)
+    positions = np.linspace(wavelengths.min(), wavelengths.max(), knots)
+    values = rng.normal(0.0, strength, size=knots)
+    return np.exp(np.interp(wavelengths, positions, values)).astype(np.float32)
+
+
 def sample_batch(
-    cube: np.ndarray, srf: np.ndarray, config: TrainConfig, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cube: np.ndarray,
+    srf: np.ndarray,
+    config: TrainConfig,
+    rng: np.random.Generator,
+    wavelengths: np.ndarray | None = None,
+) -> tuple[np.ndarray, ...]:
     """Draw a batch of simulated fusion problems, normalised from their inputs alone.
 
     For each sample: a ``patch_size`` square at a random position of ``cube``, one of the 8
-    flips / 90-degree rotations, then the degradation (PSF and ratio, MSI response, AWGN on the
-    LR-HSI at an SNR drawn in ``noise_snr_db``), then :class:`InputNormalisation` fitted on the two
-    inputs, which also scales the ground truth.
+    flips / 90-degree rotations, a random smooth spectral gain when ``config.spectral_gain`` is
+    set, then the degradation (PSF and ratio, MSI response, AWGN on the LR-HSI at an SNR drawn
+    in ``noise_snr_db``), then :class:`InputNormalisation` fitted on the two inputs, which also
+    scales the ground truth, and the classical estimate when the network corrects one.
 
     Parameters
     ----------
@@ -351,15 +390,21 @@ def sample_batch(
     config : TrainConfig
     rng : numpy.random.Generator
         Source of every draw.
+    wavelengths : ndarray, shape (C,), optional
+        Band centres; needed for the spectral gain (band indices are used without them).
 
     Returns
     -------
     lrhsi : ndarray, shape (B, C, p / r, p / r), float32
     hrmsi : ndarray, shape (B, M, p, p), float32
     truth : ndarray, shape (B, C, p, p), float32
+    estimate : ndarray, shape (B, C, p, p), float32
+        Only when ``config.skip`` names a classical estimate.
     """
     size = config.patch_size
-    lrhsi, hrmsi, truth = [], [], []
+    estimate = estimate_name(config.skip)
+    axis = np.arange(cube.shape[-1], dtype=np.float64) if wavelengths is None else wavelengths
+    samples: list[list[np.ndarray]] = []
     for _ in range(config.batch_size):
         row = int(rng.integers(0, cube.shape[0] - size + 1))
         col = int(rng.integers(0, cube.shape[1] - size + 1))
@@ -367,39 +412,21 @@ def sample_batch(
         if rng.integers(2):
             patch = patch[:, ::-1]
         patch = np.ascontiguousarray(patch)
+        if config.spectral_gain > 0:
+            patch = patch * smooth_spectral_gain(axis, config.spectral_gain, rng)
         low = spatial_degrade(patch, config.ratio, config.psf)
         if config.noise_snr_db is not None:
             low = add_awgn(low, float(rng.uniform(*config.noise_snr_db)), rng)
         high = spectral_degrade(patch, srf)
         scales = InputNormalisation.fit(low, high, config.normalisation)
         low, high = scales.normalise(low, high)
-        lrhsi.append(low)
-        hrmsi.append(high)
-        truth.append(patch / scales.hsi_scale)
+        sample = [low, high, patch / scales.hsi_scale]
+        if estimate is not None:
+            sample.append(classical_estimate(estimate, low, high, config.ratio, config.psf))
+        samples.append(sample)
     return tuple(
-        np.stack(images).transpose(0, 3, 1, 2).astype(np.float32) for images in (lrhsi, hrmsi, truth)
+        np.stack(images).transpose(0, 3, 1, 2).astype(np.float32) for images in zip(*samples)
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Loss
-# --------------------------------------------------------------------------------------------
-
-
-def spectral_angle(estimate: torch.Tensor, reference: torch.Tensor, eps: float = SAM_EPS) -> torch.Tensor:
-    """Mean spectral angle (radians) between two (B, C, H, W) tensors, over every pixel.
-
-    ``eps`` inside the norms keeps all-zero spectra at a finite angle (90 degrees) with a finite
-    gradient, instead of 0 / 0.
-    """
-    dot = (estimate * reference).sum(dim=1)
-    norms = torch.sqrt((estimate.square().sum(dim=1) + eps) * (reference.square().sum(dim=1) + eps))
-    return torch.acos(torch.clamp(dot / norms, -_COS_LIMIT, _COS_LIMIT)).mean()
-
-
-def fusion_loss(estimate: torch.Tensor, reference: torch.Tensor, sam_weight: float) -> torch.Tensor:
-    """``L1 + sam_weight * SAM``: mean absolute error plus the mean spectral angle in radians."""
-    return F.l1_loss(estimate, reference) + sam_weight * spectral_angle(estimate, reference)
 
 
 # --------------------------------------------------------------------------------------------
@@ -414,15 +441,26 @@ def seeded_model(config: TrainConfig, bands: int, msi_bands: int) -> S3RNet:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         return build_model(
-            config.preset, bands, msi_bands, ratio=config.ratio, global_skip=config.global_skip,
+            config.preset, bands, msi_bands, ratio=config.ratio, skip=model_skip(config.skip),
             fusion=config.fusion,
         )
 
 
+def model_skip(skip: str) -> str:
+    """The network's skip (``S3RNetConfig.skip``) for a training config's ``skip``."""
+    return "estimate" if skip in ESTIMATES else skip
+
+
+def estimate_name(skip: str) -> str | None:
+    """The classical method a network trained with ``skip`` corrects, or None."""
+    return skip if skip in ESTIMATES else None
+
+
 def validate(
-    model: S3RNet, simulation: Simulation, normalisation: str, device: torch.device
+    model: S3RNet, simulation: Simulation, normalisation: str, device: torch.device, estimate: str | None = None
 ) -> dict[str, float]:
-    """Fuse a simulated problem and score it in the scene's units.
+    """Fuse a simulated problem and score it in the scene's units (``estimate``: see
+    :func:`s3rnet.inference.run_model`).
 
     Returns
     -------
@@ -430,7 +468,7 @@ def validate(
         ``psnr`` (dB, mean of per-band PSNR with the reference band's maximum as peak) and
         ``sam`` (degrees).
     """
-    cube = fuse_with_model(model, simulation.inputs(), normalisation, device)
+    cube = fuse_with_model(model, simulation.inputs(), normalisation, device, estimate)
     return {"psnr": psnr(simulation.truth, cube), "sam": sam(simulation.truth, cube)}
 
 
@@ -458,6 +496,7 @@ def _model_metadata(
         },
         steps=steps,
         validation=validation,
+        estimate=estimate_name(config.skip),
     )
 
 
@@ -657,15 +696,16 @@ class TrainResult:
 def _optimisation_step(
     model: S3RNet,
     optimizer: torch.optim.Optimizer,
-    batch: tuple[np.ndarray, np.ndarray, np.ndarray],
+    batch: tuple[np.ndarray, ...],
     sam_weight: float,
     device: torch.device,
 ) -> float:
     """One Adam step on a batch from :func:`sample_batch`; returns the loss."""
-    lrhsi, hrmsi, truth = (torch.from_numpy(array).to(device) for array in batch)
+    lrhsi, hrmsi, truth, *estimate = (torch.from_numpy(array).to(device) for array in batch)
+    extra = {"estimate": estimate[0]} if estimate else {}
     optimizer.zero_grad(set_to_none=True)
     with autocast(device):
-        fused = model(lrhsi, hrmsi)
+        fused = model(lrhsi, hrmsi, **extra)
     # The loss in float32 whatever the autocast: L1 and acos lose too much in bf16.
     loss = fusion_loss(fused.float(), truth, sam_weight)
     loss.backward()
@@ -752,7 +792,7 @@ def train(
         while state.step < stop:
             tick = time.perf_counter()
             lr = optimizer.param_groups[0]["lr"]
-            batch = sample_batch(data.train.cube, data.srf, config, rng)
+            batch = sample_batch(data.train.cube, data.srf, config, rng, data.train.wavelengths)
             value = _optimisation_step(model, optimizer, batch, config.sam_weight, device)
             scheduler.step()
             step_seconds += time.perf_counter() - tick
@@ -766,7 +806,7 @@ def train(
 
             scores = None
             if state.step % config.val_every == 0 or state.step == config.steps:
-                scores = validate(model, data.validation, config.normalisation, device)
+                scores = validate(model, data.validation, config.normalisation, device, estimate_name(config.skip))
                 scores = {"step": state.step, **scores}
                 result.validations.append(scores)
                 state.last_validation = scores

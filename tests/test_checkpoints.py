@@ -32,7 +32,7 @@ def tiny_checkpoint(path, bands=200, seed=0):
     wavelengths, fwhm = (a[:bands] for a in indian_pines_bands())
     srf = spectral_response("oli4", wavelengths, fwhm)
     generator = torch.Generator().manual_seed(seed)
-    model = build_model("tiny", bands, 4, global_skip=True)
+    model = build_model("tiny", bands, 4, skip="bicubic")
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.05)
@@ -65,7 +65,7 @@ def test_round_trip_gives_the_same_outputs_and_metadata(saved):
     with torch.no_grad():
         assert torch.equal(model.eval()(lrhsi, hrmsi), loaded(lrhsi, hrmsi))
     assert not loaded.training
-    assert metadata["preset"] == "tiny" and metadata["bands"] == 200 and metadata["global_skip"] is True
+    assert metadata["preset"] == "tiny" and metadata["bands"] == 200 and metadata["skip"] == "bicubic"
     assert metadata["msi"]["name"] == "oli4" and np.array(metadata["msi"]["response"]).shape == (4, 200)
     assert len(metadata["wavelengths_nm"]) == 200 and len(metadata["fwhm_nm"]) == 200
     assert metadata["training"]["split_version"] == 1 and metadata["steps"] == 10

@@ -155,14 +155,28 @@ def test_grouped_residual_groups():
     assert grouped(*inputs(6, 3, 4)).shape == (1, 6, 16, 16)
 
 
-def test_global_skip_learns_the_residual_over_bicubic_upsampling():
-    model = tiny(global_skip=True)
+def test_bicubic_skip_learns_the_residual_over_bicubic_upsampling():
+    model = tiny(skip="bicubic")
     assert count_parameters(model) == count_parameters(tiny())
     with torch.no_grad():
         model.reconstruction[-1].weight.zero_()
     lrhsi, hrmsi = inputs(6, 3, 4)
     expected = F.interpolate(lrhsi, scale_factor=4, mode="bicubic", align_corners=False)
     assert torch.allclose(model(lrhsi, hrmsi), expected, atol=1e-6)
+
+
+def test_estimate_skip_starts_as_the_estimate_and_needs_one():
+    model = tiny(skip="estimate")
+    assert count_parameters(model) == count_parameters(tiny())
+    lrhsi, hrmsi = inputs(6, 3, 4)
+    estimate = torch.rand(1, 6, 16, 16)
+    assert torch.equal(model(lrhsi, hrmsi, estimate=estimate), estimate)
+    with pytest.raises(ShapeError, match="pass estimate="):
+        model(lrhsi, hrmsi)
+    with pytest.raises(ShapeError, match="expected"):
+        model(lrhsi, hrmsi, estimate=estimate[..., :8])
+    with pytest.raises(ShapeError, match="skip is 'none'"):
+        tiny()(lrhsi, hrmsi, estimate=estimate)
 
 
 def test_reconstruction_last_convolution_has_no_bias():

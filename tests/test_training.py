@@ -68,7 +68,7 @@ def test_shipped_configs_load():
     assert load_config(SMOKE).preset == "tiny"
     lite = load_config(ROOT / "configs" / "lite-oli4.json")
     assert (lite.preset, lite.msi, lite.patch_size, lite.batch_size) == ("lite", "oli4", 48, 4)
-    assert lite.global_skip and lite.normalisation == "band" and lite.noise_snr_db == (30.0, 50.0)
+    assert lite.skip == "bicubic" and lite.normalisation == "band" and lite.noise_snr_db == (30.0, 50.0)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_shipped_configs_load():
         ({"noise_snr_db": 35}, "'noise_snr_db': expected null or"),
         ({"val_region": "test"}, "'val_region': never train or select models on the test region"),
         ({"train_region": "holdout"}, "no region 'holdout'"),
-        ({"global_skip": "yes"}, "'global_skip'"),
+        ({"skip": "yes"}, "'skip'"),
     ],
 )
 def test_bad_configs_are_refused_naming_the_key(tmp_path, changes, message):
@@ -165,7 +165,7 @@ def test_spectral_angle_is_finite_for_zero_spectra():
 
 
 def test_training_decreases_the_loss_and_improves_validation(smoke, tmp_path):
-    config = smoke.replace(steps=40, val_every=40, checkpoint_every=40, noise_snr_db=None, global_skip=False)
+    config = smoke.replace(steps=40, val_every=40, checkpoint_every=40, noise_snr_db=None, skip="none")
     data = prepare_data(config)
     untrained = validate(seeded_model(config, 200, 4), data.validation, config.normalisation, torch.device("cpu"))
     result = train(config, tmp_path, progress=False)

@@ -5,6 +5,7 @@ from .complexity import count_macs, count_parameters, model_info
 from .network import (
     BRANCH_NAMES,
     FUSIONS,
+    SKIPS,
     MBFN,
     SSAWB,
     Branch,
@@ -19,6 +20,7 @@ __all__ = [
     "BRANCH_NAMES",
     "DFAB",
     "FUSIONS",
+    "SKIPS",
     "MBFN",
     "PRESETS",
     "SSAWB",

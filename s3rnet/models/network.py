@@ -28,6 +28,7 @@ from .blocks import NEGATIVE_SLOPE, residual_group
 BRANCH_NAMES = ("Q", "K", "V", "Z")
 
 FUSIONS = ("ssawb", "sum")
+SKIPS = ("none", "bicubic", "estimate")
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,12 @@ class S3RNetConfig:
     fusion : {"ssawb", "sum"}
         ``"ssawb"`` is the paper's attention fusion; ``"sum"`` is the ablation of Fig. 1 that
         adds the four branch features and has no fusion parameters.
-    global_skip : bool
-        When True the output is ``G(F_fused) + bicubic_up(X_h)``, so that the network learns a
-        residual over the upsampled LR-HSI; it adds no parameters. The paper has no such skip.
+    skip : {"none", "bicubic", "estimate"}
+        Global skip to the output; none adds parameters, and the paper has none. ``"bicubic"``:
+        ``Y* = G(F_fused) + bicubic_up(X_h)``, the network learns a residual over the upsampled
+        LR-HSI. ``"estimate"``: ``Y* = G(F_fused) + E``, a correction to a classical estimate
+        ``E`` (for example GSA) given to :meth:`S3RNet.forward`; the last convolution starts at
+        zero, so the untrained network returns the estimate itself.
     """
 
     bands: int
@@ -76,7 +80,7 @@ class S3RNetConfig:
     ratio: int = 4
     conv_groups: int = 1
     fusion: str = "ssawb"
-    global_skip: bool = False
+    skip: str = "none"
 
     def __post_init__(self) -> None:
         for name in ("bands", "msi_bands", "nf", "gc", "heads", "attn_dim", "ratio", "conv_groups"):
@@ -97,6 +101,8 @@ class S3RNetConfig:
             )
         if self.fusion not in FUSIONS:
             raise ConfigError(f"unknown fusion {self.fusion!r}; choose one of {FUSIONS}")
+        if self.skip not in SKIPS:
+            raise ConfigError(f"unknown skip {self.skip!r}; choose one of {SKIPS}")
 
     @property
     def residual_groups(self) -> dict[str, int]:
@@ -379,6 +385,8 @@ class S3RNet(nn.Module):
             nn.LeakyReLU(NEGATIVE_SLOPE, inplace=True),
             nn.Conv2d(config.bands, config.bands, 3, padding=1, bias=False),
         )
+        if config.skip == "estimate":
+            nn.init.zeros_(self.reconstruction[-1].weight)
 
     def check_inputs(self, lrhsi: torch.Tensor, hrmsi: torch.Tensor) -> None:
         """Raise :class:`ShapeError` unless the inputs fit the configuration and each other."""
@@ -416,8 +424,25 @@ class S3RNet(nn.Module):
                 f"the HR-MSI must be {config.ratio * h}x{config.ratio * w}"
             )
 
+    def check_estimate(self, estimate: torch.Tensor | None, batch: int, size: torch.Size) -> None:
+        """Raise :class:`ShapeError` unless ``estimate`` is given exactly when the skip needs it."""
+        if self.config.skip != "estimate":
+            if estimate is not None:
+                raise ShapeError(f"an estimate was given, but the model's skip is {self.config.skip!r}")
+            return
+        expected = (batch, self.config.bands, *size)
+        if estimate is None:
+            raise ShapeError("this model corrects a classical estimate (skip 'estimate'): pass estimate=")
+        if tuple(estimate.shape) != expected:
+            raise ShapeError(f"the estimate has shape {tuple(estimate.shape)}, expected {expected}")
+
     def forward(
-        self, lrhsi: torch.Tensor, hrmsi: torch.Tensor, return_extras: bool = False
+        self,
+        lrhsi: torch.Tensor,
+        hrmsi: torch.Tensor,
+        return_extras: bool = False,
+        *,
+        estimate: torch.Tensor | None = None,
     ) -> torch.Tensor | S3RNetOutput:
         """Fuse an LR-HSI and an HR-MSI.
 
@@ -430,6 +455,9 @@ class S3RNet(nn.Module):
         return_extras : bool
             Return an :class:`S3RNetOutput` with the fusion weights, the branch features, the
             fused features and the per-residual-group features instead of the cube alone.
+        estimate : Tensor, shape (B, C, r h, r w), optional
+            The classical estimate E that the network corrects; required when the skip is
+            ``"estimate"``, refused otherwise.
 
         Returns
         -------
@@ -437,13 +465,16 @@ class S3RNet(nn.Module):
             Y*.
         """
         self.check_inputs(lrhsi, hrmsi)
+        self.check_estimate(estimate, lrhsi.shape[0], hrmsi.shape[-2:])
         branches, layers = self.mbfn(lrhsi, hrmsi, keep_layers=return_extras)
         fused_features, weights = self.fusion(*(branches[name] for name in BRANCH_NAMES))
         fused = self.reconstruction(fused_features)
-        if self.config.global_skip:
+        if self.config.skip == "bicubic":
             fused = fused + F.interpolate(
                 lrhsi, size=hrmsi.shape[-2:], mode="bicubic", align_corners=False
             )
+        elif self.config.skip == "estimate":
+            fused = fused + estimate
         if not return_extras:
             return fused
         return S3RNetOutput(fused, weights, branches, fused_features, layers)
