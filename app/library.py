@@ -1,0 +1,138 @@
+"""The app's only door into the s3rnet library.
+
+Every call from the app into the library's evaluation and inference goes through this module, so
+that the app holds no science of its own and reports exactly what ``python -m s3rnet evaluate``
+reports for the same settings.
+
+TEMPORARY ADAPTER: while the library's ``run_evaluation`` grows its ``adapt_steps`` /
+``progress`` arguments and ``Evaluation.extras``, the fallbacks marked ``# ADAPTER`` keep the app
+working with an older library. They go away once those exist everywhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from s3rnet import evaluation as _evaluation
+from s3rnet import inference as _inference
+from s3rnet.data import Scene
+from s3rnet.degrade import Simulation, simulate
+from s3rnet.errors import S3RNetError
+
+ProgressCallback = Callable[[float, str], None]
+
+
+# Extra checkpoints for the picker, e.g. your own training run: paths separated by ":" or ",".
+EXTRA_CHECKPOINTS_ENV = "S3RNET_APP_CHECKPOINTS"
+
+
+def list_checkpoints() -> list[str]:
+    """Published checkpoint names, then the files named by ``$S3RNET_APP_CHECKPOINTS`` that exist."""
+    names = list(_inference.list_checkpoints())
+    extra = os.environ.get(EXTRA_CHECKPOINTS_ENV, "")
+    for item in re.split(r"[:,]", extra):
+        path = Path(item.strip()).expanduser()
+        if item.strip() and path.with_suffix(".safetensors").is_file() and path.with_suffix(".json").is_file():
+            names.append(str(path.with_suffix(".safetensors")))
+    return list(dict.fromkeys(names))
+
+
+@functools.lru_cache(maxsize=16)
+def checkpoint_metadata(name: str) -> dict[str, Any]:
+    """The JSON sidecar of a checkpoint (bands, wavelengths, MSI response, ratio, preset...).
+
+    Loaded once per name: the sidecar does not change while the app runs. The model itself is
+    loaded on the CPU here, only to read the checked metadata.
+    """
+    return dict(_inference.CheckpointMethod(name, device="cpu").metadata)
+
+
+def device_name() -> str:
+    """Where S3RNet runs: ``"cuda"`` when a GPU is present, ``"cpu"`` otherwise."""
+    return _inference.resolve_device().type
+
+
+def prepare_scene(scene: Scene, checkpoint: str) -> Scene:
+    """The scene as the checkpoint needs it (resampled onto its wavelength grid when they differ)."""
+    return _inference.prepare_scene(scene, checkpoint_metadata(checkpoint))
+
+
+def _accepts(function: Callable, name: str) -> bool:
+    return name in inspect.signature(function).parameters
+
+
+def run_evaluation(
+    scene: Scene,
+    *,
+    methods: list[str],
+    msi: str,
+    psf: str,
+    ratio: int,
+    snr_db: float,
+    hrmsi_snr_db: float,
+    shift: tuple[float, float],
+    seed: int,
+    checkpoint: str | None,
+    adapt_steps: int = 0,
+    progress: ProgressCallback | None = None,
+) -> _evaluation.Evaluation:
+    """``s3rnet.evaluation.run_evaluation`` on an already chosen region (``split=None``).
+
+    The region is cut by the app (a declared split region, a tile or the whole scene), so the
+    library evaluates the scene it is given as a whole, exactly as the CLI does for that region.
+    """
+    options: dict[str, Any] = dict(
+        split=None, methods=list(methods), msi=msi, psf=psf, ratio=ratio, snr_db=snr_db,
+        hrmsi_snr_db=hrmsi_snr_db, shift=shift, seed=seed, checkpoint=checkpoint,
+    )
+    function = _evaluation.run_evaluation
+    if _accepts(function, "adapt_steps"):
+        options["adapt_steps"] = adapt_steps
+    elif adapt_steps:  # ADAPTER: the installed library cannot adapt yet.
+        raise S3RNetError("test-time adaptation needs a newer s3rnet library (run_evaluation(adapt_steps=...))")
+    if _accepts(function, "progress"):
+        options["progress"] = progress
+    return function(scene, **options)
+
+
+def simulation_of(scene: Scene, *, msi: str, psf: str, ratio: int, snr_db: float, hrmsi_snr_db: float,
+                  shift: tuple[float, float], seed: int, checkpoint: str | None) -> tuple[Scene, Simulation]:
+    """The scene as evaluated and the simulated problem that :func:`run_evaluation` scored.
+
+    ``s3rnet.degrade.simulate`` is deterministic for a seed, so calling it again with the
+    evaluation's settings on the same (prepared) scene gives the very inputs the methods saw.
+    """
+    prepared = prepare_scene(scene, checkpoint) if checkpoint else scene
+    return prepared, simulate(
+        prepared.cube, prepared.wavelengths, prepared.fwhm, ratio=ratio, psf=psf, msi=msi,
+        lrhsi_snr_db=snr_db, hrmsi_snr_db=hrmsi_snr_db, shift=shift, seed=seed,
+    )
+
+
+def model_extras(evaluation: _evaluation.Evaluation) -> Any | None:
+    """S3RNet's ``ModelFusion`` (cube, SSAWB weights, fused features, adaptation time), if any."""
+    extras = getattr(evaluation, "extras", None) or {}
+    return extras.get("s3rnet")
+
+
+def channel_energy_summary(fused_features: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+    """Sorted normalised channel energies of the fused features and their sparsity figures."""
+    from s3rnet.analysis import channel_energy, energy_sparsity
+
+    energy = channel_energy(fused_features, sort=True)
+    return energy, energy_sparsity(energy)
+
+
+def branch_weights_summary(weights: np.ndarray) -> tuple[np.ndarray, dict[str, dict[str, float]]]:
+    """The four SSAWB weight maps (Q, K, V, Z) for display, and their statistics."""
+    from s3rnet.analysis import branch_weight_maps, branch_weight_stats
+
+    return branch_weight_maps(weights), branch_weight_stats(weights)

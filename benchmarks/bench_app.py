@@ -1,0 +1,176 @@
+"""Response times of the Gradio app against the library called directly, as a markdown table.
+
+Three measurements, each with a reference measured in the same run:
+
+* ``/fuse`` through gradio_client on the real server (Indian Pines 144 x 144, OLI 4-band MSI, box
+  PSF, S3RNet with the CPU checkpoint and the fast baselines; a new seed each call, so that no
+  cached result is reused), against ``s3rnet.evaluation.run_evaluation`` in-process with the
+  same settings: the ratio is what the app adds (second simulation, pictures, plots, transfer).
+* a pixel click (``/spectrum`` through gradio_client), against the same spectra read in-process
+  (:func:`app.compute.pixel_spectra`): the ratio is the cost of the round trip.
+* start-up to a ready page (``python app/main.py`` until its page and API answer), against
+  ``python -m s3rnet evaluate`` with the same methods (import, load, evaluate; on the test
+  region, 48 x 144, as the CLI cannot select the whole scene of a scene with a declared split).
+
+Targets (issue 4, on 2 CPU cores): /fuse 1.5 s, click 0.2 s, start-up 15 s.
+
+Usage::
+
+    python benchmarks/bench_app.py --threads 2 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+TARGETS = {"fuse": 1.5, "click": 0.2, "startup": 15.0}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2, help="BLAS and torch threads (default 2)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (default 3)")
+    parser.add_argument("--skip-startup", action="store_true", help="do not time the start-up (two subprocesses)")
+    args = parser.parse_args(argv)
+    if args.threads < 1 or args.repeats < 1:
+        parser.error("--threads and --repeats must be at least 1")
+    return args
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def timed(function, repeats: int) -> tuple[list[float], object]:
+    """Seconds of ``repeats`` calls ``function(i)`` (after one untimed warm-up call with i = -1)."""
+    output = function(-1)
+    seconds = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        output = function(i)
+        seconds.append(time.perf_counter() - start)
+    return seconds, output
+
+
+def wait_until_ready(url: str, process: subprocess.Popen, limit: float = 120.0) -> float:
+    """Seconds until the page and its API config answer (polled every 50 ms)."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with code {process.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(url + "config", timeout=1) as reply:
+                if reply.status == 200:
+                    with urllib.request.urlopen(url, timeout=1) as page:
+                        if page.status == 200:
+                            return time.perf_counter() - start
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"the app was not ready after {limit:.0f} s")
+
+
+def time_startup(env: dict[str, str]) -> float:
+    port = free_port()
+    env = dict(env, S3RNET_APP_PORT=str(port))
+    start = time.perf_counter()
+    # A new session and process group, so that stopping it stops every child.
+    process = subprocess.Popen([sys.executable, str(ROOT / "app" / "main.py")], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}/", process)
+        return time.perf_counter() - start
+    finally:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=30)
+
+
+def time_cli(env: dict[str, str], methods: list[str], checkpoint: str | None) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "s3rnet", "evaluate", "--scene", "indian_pines", "--split", "test",
+                   "--msi", "oli4", "--methods", ",".join(methods), "--json", str(Path(folder) / "out.json")]
+        if checkpoint:
+            command += ["--checkpoint", checkpoint]
+        start = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    for name in _THREAD_VARIABLES:
+        os.environ[name] = str(args.threads)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    sys.path.insert(0, str(ROOT))
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from gradio_client import Client
+
+    from app import library, scenes
+    from app.compute import pixel_spectra
+    from app.main import build_demo, default_settings, launch_options
+
+    settings = default_settings()
+    scene = scenes.cut_region(scenes.load_named_scene(settings.scene), settings.region)
+    methods = [m for m in settings.methods if m != "s3rnet" or settings.checkpoint]
+
+    def library_fuse(i: int):
+        return library.run_evaluation(
+            scene, methods=methods, msi=settings.msi, psf=settings.psf, ratio=4, snr_db=float("inf"),
+            hrmsi_snr_db=float("inf"), shift=(0.0, 0.0), seed=1000 + i, checkpoint=settings.checkpoint,
+        )
+
+    reference_fuse, _ = timed(library_fuse, args.repeats)
+
+    demo = build_demo()
+    port = free_port()
+    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, **launch_options())
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False)
+        app_fuse, output = timed(lambda i: client.predict(seed=2000 + i, api_name="/fuse"), args.repeats)
+        app_click, _ = timed(lambda i: client.predict(x=10 + i, y=20, api_name="/spectrum"), args.repeats)
+        fused_methods = list(output[2]["methods"])
+        reference_click, _ = timed(lambda i: pixel_spectra(demo.startup_result, 10 + i, 20), args.repeats)
+    finally:
+        demo.close()
+
+    rows = [
+        ("/fuse (S3RNet + fast baselines)", app_fuse, TARGETS["fuse"], "library run_evaluation", reference_fuse),
+        ("pixel click (/spectrum)", app_click, TARGETS["click"], "pixel_spectra in-process", reference_click),
+    ]
+    if not args.skip_startup:
+        env = dict(os.environ)
+        startup = [time_startup(env) for _ in range(max(1, min(args.repeats, 2)))]
+        cli = [time_cli(env, methods, settings.checkpoint) for _ in range(max(1, min(args.repeats, 2)))]
+        rows.append(("start-up to a ready page", startup, TARGETS["startup"], "python -m s3rnet evaluate", cli))
+
+    print(f"Indian Pines {scene.shape[0]} x {scene.shape[1]} x {scene.shape[2]}, {settings.msi}, box PSF, ratio 4, "
+          f"methods {', '.join(fused_methods)} (checkpoint {settings.checkpoint or 'none published'}); "
+          f"{args.threads} thread(s), {torch.device(library.device_name())}; median of {args.repeats} call(s) "
+          f"after a warm-up\n")
+    print("| measurement | median s | target s | reference | reference median s | ratio |")
+    print("|---|---:|---:|---|---:|---:|")
+    for name, seconds, target, reference_name, reference in rows:
+        median, base = statistics.median(seconds), statistics.median(reference)
+        print(f"| {name} | {median:.3f} | {target:.1f} | {reference_name} | {base:.3f} | {median / base:.2f} |")
+    print("\n" + json.dumps({name: statistics.median(s) for name, s, *_ in rows}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

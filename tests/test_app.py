@@ -1,0 +1,503 @@
+"""The Gradio app: its handlers as plain functions, then the real server through gradio_client.
+
+Real data only (Indian Pines from $S3RNET_DATA or the tensorly wheel). The server is started once
+for the module (``demo.launch(prevent_thread_lock=True, server_port=FREE_PORT)``) and closed at
+the end; its start-up result is computed once. Fusions use the test region (48 x 144) and the fast
+baselines to keep the suite quick on two cores. No timings are asserted (see benchmarks/bench_app.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from app import compute, exports, handlers, scenes, views  # noqa: E402
+from app.state import SessionState  # noqa: E402
+from s3rnet.baselines import get_method  # noqa: E402
+from s3rnet.data import load_scene, split_region  # noqa: E402
+from s3rnet.degrade import simulate  # noqa: E402
+from s3rnet.errors import ConfigError, S3RNetError, SceneDataError, SceneFormatError, ShapeError  # noqa: E402
+
+FAST = ["bicubic", "gsa", "mtf-glp-hpm"]
+# Upload limit of the test server: the Indian Pines ENVI file (8.4 MB) fits, 13 MB does not.
+MAX_UPLOAD_MB = 12
+METRICS = ("psnr", "sam", "rmse", "ergas", "ssim")
+CHECKPOINT = handlers.default_checkpoint("oli4", 200)
+pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")  # gradio's, on every table
+needs_checkpoint = pytest.mark.skipif(CHECKPOINT is None, reason="no S3RNet checkpoint published in assets/weights")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --------------------------------------------------------------------------------------------
+# Fixtures
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def test_result(indian_pines):
+    """The fast baselines on the test region of Indian Pines, OLI 4-band, no noise."""
+    settings = compute.FusionSettings(region="split:test", methods=tuple(FAST))
+    return compute.run_fusion(indian_pines, settings)
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The real app, served on a free port for the whole module; yields (demo, url)."""
+    from app.main import build_demo, launch_options
+
+    demo = build_demo(max_upload_mb=MAX_UPLOAD_MB)
+    port = _free_port()
+    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, **launch_options(MAX_UPLOAD_MB))
+    try:
+        yield demo, f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+def _client(url: str):
+    from gradio_client import Client
+
+    return Client(url, verbose=False, download_files=False)
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory, indian_pines):
+    """Files that are not usable scenes, each made from real Indian Pines pixels."""
+    from spectral.io import envi
+
+    folder = tmp_path_factory.mktemp("bad")
+    cube = indian_pines.cube[:64, :64]
+    files: dict[str, list[Path]] = {}
+
+    text = folder / "notes.txt"
+    text.write_text("not a scene\n")
+    files["wrong extension"] = [text]
+
+    good = folder / "good"
+    good.mkdir()
+    envi.save_image(str(good / "tile.hdr"), cube, dtype=np.float32, ext=".img", force=True,
+                    metadata={"wavelength": [f"{w:.2f}" for w in indian_pines.wavelengths]})
+    files["good envi"] = [good / "tile.hdr", good / "tile.img"]
+
+    truncated = folder / "truncated"
+    truncated.mkdir()
+    (truncated / "tile.hdr").write_text((good / "tile.hdr").read_text())
+    (truncated / "tile.img").write_bytes((good / "tile.img").read_bytes()[: 64 * 64 * 50 * 4])
+    files["truncated envi"] = [truncated / "tile.hdr", truncated / "tile.img"]
+
+    disagree = folder / "disagree"
+    disagree.mkdir()
+    header = (good / "tile.hdr").read_text().replace("bands = 200", "bands = 180")
+    (disagree / "tile.hdr").write_text(header)
+    (disagree / "tile.img").write_bytes((good / "tile.img").read_bytes())
+    files["header disagrees"] = [disagree / "tile.hdr", disagree / "tile.img"]
+
+    nan_cube = cube.copy()
+    nan_cube[5, 7, 3] = np.nan
+    np.savez(folder / "with_nan.npz", cube=nan_cube, wavelengths=indian_pines.wavelengths)
+    files["nan"] = [folder / "with_nan.npz"]
+
+    # 60 bands, 400-990 nm: OLI 4 fits inside, but no checkpoint was trained on such bands.
+    np.savez(folder / "vnir60.npz", cube=cube[:, :, :60], wavelengths=indian_pines.wavelengths[:60])
+    files["vnir60"] = [folder / "vnir60.npz"]
+
+    np.save(folder / "tiny.npy", cube[:20, :20, :])
+    files["tiny"] = [folder / "tiny.npy"]
+
+    big = np.zeros((128, 128, 100), dtype=np.float64) + 1.0  # 13.1 MB, over the app's 12 MB
+    np.save(folder / "big.npy", big)
+    files["over app limit"] = [folder / "big.npy"]
+
+    huge = np.ones((128, 128, 200), dtype=np.float64)  # 26.2 MB, over the server's 24 MB
+    np.save(folder / "huge.npy", huge)
+    files["over server limit"] = [folder / "huge.npy"]
+    return files
+
+
+# --------------------------------------------------------------------------------------------
+# Handlers as plain functions
+# --------------------------------------------------------------------------------------------
+
+
+def test_regions_of_indian_pines(indian_pines):
+    choices = dict((value, label) for label, value in scenes.region_choices(indian_pines))
+    assert list(choices)[0] == "whole"
+    assert {"split:train", "split:val", "split:test"} <= set(choices)
+    assert scenes.cut_region(indian_pines, "whole").shape[:2] == (144, 144)
+    test = scenes.cut_region(indian_pines, "split:test")
+    assert test.shape[:2] == (48, 144)
+    assert scenes.region_box(test) == ((96, 144), (0, 144))
+    with pytest.raises(ShapeError, match="unknown region"):
+        scenes.cut_region(indian_pines, "somewhere")
+
+
+def test_large_scene_offers_flush_tiles(indian_pines):
+    mosaic = indian_pines.with_cube(np.tile(indian_pines.cube[:, :, :20], (3, 2, 1)), wavelengths=indian_pines.wavelengths[:20],
+                                    fwhm=indian_pines.fwhm[:20], name="mosaic")  # 435 x 290
+    values = [value for _, value in scenes.region_choices(mosaic)]
+    assert "whole" not in values  # too large to fuse at once on a CPU
+    assert values == ["tile:0,0", "tile:0,144", "tile:144,0", "tile:144,144", "tile:288,0", "tile:288,144"]
+    tile = scenes.cut_region(mosaic, "tile:288,144")
+    assert tile.shape[:2] == (144, 144)
+    np.testing.assert_array_equal(tile.cube, mosaic.cube[288:432, 144:288])
+
+
+def test_scene_smaller_than_a_tile_is_refused(indian_pines):
+    small = indian_pines.with_cube(indian_pines.cube[:20, :20], name="small")
+    with pytest.raises(ShapeError, match="smaller than one tile"):
+        scenes.region_choices(small)
+
+
+def test_wavelengths_typed_by_the_user():
+    np.testing.assert_allclose(scenes.parse_wavelengths("400-1000", 4), [400, 600, 800, 1000])
+    np.testing.assert_allclose(scenes.parse_wavelengths("450, 550;650 750", 4), [450, 550, 650, 750])
+    assert scenes.parse_wavelengths("  ", 4) is None
+    with pytest.raises(S3RNetError, match="3 wavelengths typed for a scene of 4 bands"):
+        scenes.parse_wavelengths("1, 2, 3", 4)
+    with pytest.raises(S3RNetError, match="not numbers"):
+        scenes.parse_wavelengths("blue, green", 2)
+
+
+def test_settings_from_controls_are_checked():
+    settings = handlers.make_settings("indian_pines", "split:test", "oli6", "gaussian", False, 20, True, 35,
+                                      0.5, -1, 7, ["gsa"], "none", True, 40)
+    assert settings.lrhsi_snr_db == 20 and math.isinf(settings.hrmsi_snr_db)
+    assert settings.shift == (0.5, -1.0) and settings.seed == 7
+    assert settings.checkpoint is None and settings.adapt_steps == 0  # no S3RNet, nothing to adapt
+    with pytest.raises(ConfigError, match="between 5 and 50 dB"):
+        handlers.make_settings("indian_pines", "whole", "oli4", "box", False, 80, True, 35, 0, 0, 0,
+                               ["gsa"], None, False, 0)
+    with pytest.raises(ConfigError, match="seed"):
+        handlers.make_settings("indian_pines", "whole", "oli4", "box", True, 35, True, 35, 0, 0, 1.5,
+                               ["gsa"], None, False, 0)
+
+
+def test_fusion_result_matches_the_library(test_result, test_region):
+    simulation = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="oli4", psf="box", ratio=4)
+    np.testing.assert_array_equal(test_result.truth, simulation.truth)
+    np.testing.assert_array_equal(test_result.lrhsi, simulation.lrhsi)
+    np.testing.assert_array_equal(test_result.outputs["gsa"], get_method("gsa")(simulation.inputs()))
+    assert test_result.methods == FAST
+    assert test_result.box == ((96, 144), (0, 144))
+
+
+def test_pixel_spectra_are_the_cubes_at_that_pixel(test_result, indian_pines):
+    spectra = compute.pixel_spectra(test_result, 17, 30)
+    assert (spectra["x"], spectra["y"], spectra["row"], spectra["col"]) == (17, 30, 126, 17)
+    order = np.argsort(indian_pines.wavelengths)
+    np.testing.assert_allclose(spectra["wavelengths_nm"], indian_pines.wavelengths[order], atol=1e-3)
+    assert np.all(np.diff(spectra["wavelengths_nm"]) > 0)  # AVIRIS overlaps sorted out
+    np.testing.assert_allclose(spectra["spectra"][compute.TRUTH], indian_pines.cube[126, 17, order], rtol=1e-6)
+    np.testing.assert_allclose(spectra["spectra"]["GSA"], test_result.outputs["gsa"][30, 17, order], rtol=1e-6)
+    # The upsampled LR-HSI repeats the LR pixel that covers (x, y).
+    np.testing.assert_allclose(spectra["spectra"][compute.LOW_RES], test_result.lrhsi[30 // 4, 17 // 4, order], rtol=1e-6)
+    with pytest.raises(ShapeError, match="outside"):
+        compute.pixel_spectra(test_result, 144, 0)
+
+
+def test_profile_leaves_gaps_at_missing_bands(test_result):
+    spectra = compute.pixel_spectra(test_result, 3, 3)
+    figure = views.spectrum_figure(spectra)
+    truth = next(trace for trace in figure.data if trace.name == compute.TRUTH)
+    x = list(truth.x)
+    gaps = [i for i, value in enumerate(x) if value is None]
+    # Indian Pines' corrected set drops the water-absorption bands near 1400 and 1900 nm (and
+    # the last one): two gaps, between the bands on either side of each window.
+    assert len(gaps) == 2
+    assert 1300 < x[gaps[0] - 1] < 1400 < x[gaps[0] + 1] < 1500
+    assert 1750 < x[gaps[1] - 1] < 1900 < x[gaps[1] + 1] < 2000
+    assert len(figure.data) == 2 + len(test_result.methods)
+    assert "x=3, y=3" in figure.layout.title.text
+
+
+def test_composites_share_the_ground_truth_stretch(test_result):
+    composites = views.composite_views(test_result, "true colour", "gsa")
+    truth = composites["truth"][0]
+    factor = views.display_factor(48, 144)
+    assert truth.shape == (48 * factor, 144 * factor, 3)
+    # 2-98 percentile stretch of the ground truth: about 2% of its values clip at each end.
+    assert 0.005 < np.mean(truth == 255) < 0.04 and 0.005 < np.mean(truth == 0) < 0.04
+    bands = views.nearest_bands(test_result.wavelengths, 200, views.COLOUR_MODES["true colour"])
+    low, high = views.stretch_limits(test_result.truth[:, :, bands])
+    expected = views.to_uint8(test_result.outputs["gsa"][:, :, bands], low, high)
+    np.testing.assert_array_equal(composites["baseline"][0][::factor, ::factor], expected)
+    false_colour = views.composite_views(test_result, "false colour (NIR, red, green)", "gsa")
+    assert "860" not in composites["caption"][1] and "nm" in false_colour["caption"][1]
+    assert not np.array_equal(false_colour["truth"][0], truth)
+
+
+def test_band_view_follows_the_wavelength(test_result):
+    near, caption = views.band_views(test_result, 850.0, "gsa")
+    band = views.nearest_band(test_result, 850.0)
+    assert abs(test_result.wavelengths[band] - 850.0) < 6
+    assert f"{test_result.wavelengths[band]:.1f} nm" in caption
+    far, _ = views.band_views(test_result, 2200.0, "gsa")
+    assert not np.array_equal(near["truth"][0], far["truth"][0])
+    assert set(near) == {"truth", "lrhsi", "hrmsi", "fused", "baseline"}
+
+
+def test_error_maps_share_one_scale_per_metric(test_result):
+    maps = views.error_views(test_result, "gsa")
+    assert set(maps) == {"sam_fused", "sam_baseline", "rmse_fused", "rmse_baseline"}
+    sam_fused, _ = test_result.error_maps(test_result.fused_method)
+    # The mean of the map shown is the library's SAM map mean (the metric's own numbers).
+    assert f"{float(np.mean(sam_fused)):.3g}" in maps["sam_fused"][1]
+
+
+def test_metrics_table_and_json(test_result):
+    table = views.metrics_table(test_result)
+    assert list(table["method"]) == ["Bicubic", "GSA", "MTF-GLP-HPM"]
+    assert table.loc[1, "PSNR (dB)"] == round(test_result.metrics["gsa"]["psnr"], 2)
+    document = json.loads(json.dumps(test_result.to_json()))
+    assert document["methods"]["gsa"]["psnr"] == test_result.metrics["gsa"]["psnr"]
+    assert document["protocol"]["region"] == {"rows": [96, 144], "cols": [0, 144]}
+
+
+def test_exports_round_trip(test_result, tmp_path):
+    from spectral.io import envi
+
+    header, data = exports.write_envi(test_result, tmp_path, "gsa")
+    image = envi.open(str(header), str(data))
+    np.testing.assert_array_equal(np.asarray(image.load()), test_result.outputs["gsa"])
+    np.testing.assert_allclose([float(w) for w in image.metadata["wavelength"]], test_result.wavelengths, atol=1e-3)
+    assert len(image.metadata["fwhm"]) == 200
+    csv_path, json_path = exports.write_metrics(test_result, tmp_path)
+    rows = csv_path.read_text().splitlines()
+    assert rows[0] == "method,psnr,sam,rmse,ergas,ssim,seconds"
+    assert float(rows[2].split(",")[1]) == test_result.metrics["gsa"]["psnr"]
+    assert json.loads(json_path.read_text())["methods"] == test_result.metrics
+    clicks = [compute.pixel_spectra(test_result, 1, 2), compute.pixel_spectra(test_result, 5, 6)]
+    spectra_path = exports.write_spectra(clicks, tmp_path)
+    lines = spectra_path.read_text().splitlines()
+    assert len(lines) == 201 and lines[0].count("x5_y6") == 2 + len(FAST)
+    with pytest.raises(ValueError, match="no pixel clicked"):
+        exports.write_spectra([], tmp_path)
+
+
+def test_uploads_read_and_refuse_clearly(bad_files):
+    scene = scenes.read_upload(bad_files["good envi"])
+    assert scene.shape == (64, 64, 200) and scene.wavelengths is not None
+    problems = {
+        "wrong extension": (SceneFormatError, "unsupported file type"),
+        "truncated envi": (SceneFormatError, "truncated"),
+        "header disagrees": (SceneFormatError, "disagrees"),
+        "nan": (SceneDataError, "NaN"),
+        "tiny": (ShapeError, "smaller than one tile"),
+        "over app limit": (scenes.UploadError, "over the limit of 12 MB"),
+    }
+    for name, (error, message) in problems.items():
+        with pytest.raises(error, match=message):
+            scenes.read_upload(bad_files[name], max_bytes=MAX_UPLOAD_MB * 2**20)
+    with pytest.raises(scenes.UploadError, match="needs its .hdr"):
+        scenes.read_upload([bad_files["good envi"][1]])
+    with pytest.raises(scenes.UploadError, match="without its data file"):
+        scenes.read_upload([bad_files["good envi"][0]])
+
+
+def test_sessions_keep_their_own_results(test_result):
+    first = SessionState(result=test_result)
+    second = SessionState(result=test_result)
+    spectra, first = handlers.spectrum(2, 3, first, test_result)
+    assert first.pixel == (2, 3) and len(first.clicks) == 1 and second.clicks == []
+    assert handlers.click_to_pixel([2 * views.display_factor(48, 144) + 1, 7], None, test_result) == (2, 7 // views.display_factor(48, 144))
+
+
+# --------------------------------------------------------------------------------------------
+# The real server through gradio_client
+# --------------------------------------------------------------------------------------------
+
+
+def test_server_opens_with_a_complete_result(server):
+    demo, url = server
+    client = _client(url)
+    info = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    assert {"/fuse", "/spectrum", "/load_scene", "/export_cube", "/export_metrics", "/export_spectra"} <= set(info)
+    assert all(p["parameter_has_default"] for p in info["/fuse"]["parameters"])
+    assert [p["parameter_name"] for p in info["/spectrum"]["parameters"]] == ["x", "y"]
+    startup = demo.startup_result
+    assert startup.shape == (144, 144, 200) and set(FAST) <= set(startup.methods)
+    # A new session sees the start-up result before fusing anything.
+    values = client.predict(x=10, y=20, api_name="/spectrum")[0]
+    np.testing.assert_allclose(values["spectra"][compute.TRUTH], compute.pixel_spectra(startup, 10, 20)["spectra"][compute.TRUTH])
+
+
+def _cli_metrics(tmp_path: Path, methods: list[str], extra: list[str]) -> dict:
+    out = tmp_path / "cli.json"
+    command = [sys.executable, "-m", "s3rnet", "evaluate", "--scene", "indian_pines", "--split", "test",
+               "--msi", "oli4", "--psf", "gaussian", "--snr-db", "30", "--seed", "5",
+               "--methods", ",".join(methods), "--json", str(out), *extra]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True, timeout=300)
+    return json.loads(out.read_text())
+
+
+def test_fuse_and_spectrum_equal_the_cli(server, tmp_path, indian_pines):
+    _, url = server
+    client = _client(url)
+    methods = ([compute.MODEL] if CHECKPOINT else []) + FAST
+    outputs = client.predict(region="split:test", psf="gaussian", lrhsi_no_noise=False, lrhsi_snr_db=30, seed=5,
+                             methods=methods, api_name="/fuse")
+    status, table, evaluation = outputs[0], outputs[1], outputs[2]
+    assert status.startswith("**Done**")
+    assert [row[0] for row in table["data"]] == [views.label(m) for m in methods]
+    extra = ["--checkpoint", CHECKPOINT] if CHECKPOINT else []
+    cli = _cli_metrics(tmp_path, methods, extra)
+    assert set(evaluation["methods"]) == set(cli["methods"])
+    for method, scores in cli["methods"].items():
+        for metric in METRICS:
+            assert evaluation["methods"][method][metric] == pytest.approx(scores[metric], rel=1e-6), (method, metric)
+    assert evaluation["protocol"]["region"] == cli["protocol"]["region"]
+    assert evaluation["protocol"]["lrhsi_snr_db"] == 30.0 and evaluation["protocol"]["psf"] == "gaussian"
+
+    values = client.predict(x=40, y=11, api_name="/spectrum")[0]
+    region = split_region(indian_pines, "test")
+    order = np.argsort(region.wavelengths)
+    np.testing.assert_allclose(values["spectra"][compute.TRUTH], region.cube[11, 40, order], rtol=1e-6)
+    simulation = simulate(region.cube, region.wavelengths, region.fwhm, msi="oli4", psf="gaussian",
+                          lrhsi_snr_db=30, seed=5)
+    bicubic = get_method("bicubic")(simulation.inputs())
+    np.testing.assert_allclose(values["spectra"]["Bicubic"], bicubic[11, 40, order], rtol=1e-5)
+    np.testing.assert_allclose(values["spectra"][compute.LOW_RES], simulation.lrhsi[2, 10, order], rtol=1e-6)
+
+
+def test_eight_concurrent_clients_get_their_own_answers(server, indian_pines):
+    _, url = server
+    region = split_region(indian_pines, "test")
+    order = np.argsort(region.wavelengths)
+    answers: dict[int, tuple] = {}
+    failures: list[BaseException] = []
+
+    def user(index: int) -> None:
+        try:
+            client = _client(url)
+            seed, snr = 100 + index, 10 + 4 * index
+            evaluation = client.predict(region="split:test", lrhsi_no_noise=False, lrhsi_snr_db=snr, seed=seed,
+                                        methods=["bicubic"], api_name="/fuse")[2]
+            values = client.predict(x=index, y=2 * index, api_name="/spectrum")[0]
+            answers[index] = (seed, snr, evaluation, values)
+        except BaseException as exc:  # noqa: BLE001 - reported below with the others
+            failures.append(exc)
+
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert not failures, failures
+    assert len(answers) == 8
+    for index, (seed, snr, evaluation, values) in answers.items():
+        assert evaluation["protocol"]["seed"] == seed and evaluation["protocol"]["lrhsi_snr_db"] == snr
+        expected = simulate(region.cube, region.wavelengths, region.fwhm, msi="oli4", lrhsi_snr_db=snr, seed=seed)
+        assert (values["x"], values["y"]) == (index, 2 * index)
+        np.testing.assert_allclose(values["spectra"][compute.LOW_RES],
+                                   expected.lrhsi[2 * index // 4, index // 4, order], rtol=1e-6)
+    psnrs = {answer[2]["methods"]["bicubic"]["psnr"] for answer in answers.values()}
+    assert len(psnrs) == 8  # eight different problems, eight different scores
+
+
+def test_bad_inputs_through_the_api_leave_the_app_serving(server, bad_files):
+    from gradio_client import handle_file
+
+    _, url = server
+    client = _client(url)
+    client.predict(region="split:test", methods=["bicubic"], seed=9, api_name="/fuse")
+    before = client.predict(x=3, y=4, api_name="/spectrum")[0]
+
+    def load(name: str, wavelengths: str = ""):
+        return client.predict(files=[handle_file(str(p)) for p in bad_files[name]], wavelengths_text=wavelengths,
+                              api_name="/load_scene")
+
+    expectations = {
+        "wrong extension": "unsupported file type",
+        "truncated envi": "truncated",
+        "header disagrees": "disagrees with the data",
+        "nan": "NaN",
+        "tiny": "smaller than one tile",
+        "over app limit": "over the limit of 12 MB",
+    }
+    for name, message in expectations.items():
+        status = load(name)[0]
+        assert status.startswith("**Problem:**") and message in status, (name, status)
+        # The app still answers, and this session's last result is untouched.
+        assert client.predict(x=3, y=4, api_name="/spectrum")[0] == before
+
+    # Over the server's own limit: refused before the app sees it; the app keeps serving.
+    with pytest.raises(Exception, match="(?i)size|large|exceed|413"):
+        load("over server limit")
+    assert client.predict(x=3, y=4, api_name="/spectrum")[0] == before
+
+    # Bad settings through /fuse: a clear message, the session keeps its result.
+    with pytest.raises(Exception, match="greater than maximum value 50"):  # gradio checks the slider's range
+        client.predict(region="split:test", lrhsi_no_noise=False, lrhsi_snr_db=70, api_name="/fuse")
+    status = client.predict(region="split:test", methods=[], api_name="/fuse")[0]
+    assert status.startswith("**Problem:**") and "no method chosen" in status
+    status = client.predict(region="tile:500,500", api_name="/fuse")[0]
+    assert status.startswith("**Problem:**") and "unknown region" in status
+    assert client.predict(x=3, y=4, api_name="/spectrum")[0] == before
+    status = client.predict(x=999, y=4, api_name="/spectrum")
+    assert client.predict(x=3, y=4, api_name="/spectrum")[0] == before
+
+    # Bands no checkpoint supports: the baselines run, S3RNet says why it cannot.
+    status, scene_update = load("vnir60")[:2]
+    assert status.startswith("**Loaded vnir60")
+    outputs = client.predict(scene="upload:vnir60", region="whole", methods=[compute.MODEL, "bicubic", "gsa"],
+                             api_name="/fuse")
+    assert outputs[0].startswith("**Done**") and "S3RNet did not run" in outputs[0]
+    assert set(outputs[2]["methods"]) == {"bicubic", "gsa"}
+    if CHECKPOINT:
+        assert "wavelength" in outputs[0] or "bands" in outputs[0]
+    spectra = client.predict(x=1, y=1, api_name="/spectrum")[0]
+    assert len(spectra["wavelengths_nm"]) == 60 and spectra["scene"] == "vnir60"
+
+    # A good ENVI upload after all that: loaded and fused.
+    status = load("good envi")[0]
+    assert status.startswith("**Loaded tile")
+    outputs = client.predict(scene="upload:tile", region="whole", methods=["bicubic"], api_name="/fuse")
+    assert outputs[0].startswith("**Done**") and outputs[2]["protocol"]["region"] == {"rows": [0, 64], "cols": [0, 64]}
+
+
+def test_uploads_stay_in_their_session(server, bad_files):
+    from gradio_client import handle_file
+
+    _, url = server
+    owner, stranger = _client(url), _client(url)
+    owner.predict(files=[handle_file(str(p)) for p in bad_files["good envi"]], api_name="/load_scene")
+    status = stranger.predict(scene="upload:tile", region="whole", methods=["bicubic"], api_name="/fuse")[0]
+    assert "no uploaded scene 'tile' in this session" in status
+
+
+def test_exports_through_the_api(server, tmp_path):
+    from spectral.io import envi
+
+    _, url = server
+    from gradio_client import Client
+
+    client = Client(url, verbose=False, download_files=str(tmp_path))
+    evaluation = client.predict(region="split:test", methods=["gsa", "bicubic"], seed=11, api_name="/fuse")[2]
+    client.predict(x=7, y=8, api_name="/spectrum")
+    cube_files = client.predict(api_name="/export_cube")
+    header = next(Path(f) for f in cube_files if str(f).endswith(".hdr"))
+    data = next(Path(f) for f in cube_files if str(f).endswith(".img"))
+    image = envi.open(str(header), str(data))
+    assert image.shape == (48, 144, 200) and len(image.metadata["wavelength"]) == 200
+    metric_files = client.predict(api_name="/export_metrics")
+    document = json.loads(Path(next(f for f in metric_files if str(f).endswith(".json"))).read_text())
+    assert document["methods"] == evaluation["methods"]
+    spectra_file = client.predict(api_name="/export_spectra")[0]
+    assert "x7_y8 ground truth" in Path(spectra_file).read_text().splitlines()[0]
