@@ -1,4 +1,4 @@
-"""Command line: ``python -m s3rnet {info,evaluate,scenes,train} ...``."""
+"""Command line: ``python -m s3rnet {info,evaluate,scenes,train,report} ...``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .errors import S3RNetError
+from .errors import ConfigError, S3RNetError
 
 
 def _snr(text: str) -> float:
@@ -52,7 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--methods", default="bicubic,gsa,mtf-glp-hpm,cnmf", help=f"comma-separated, from: {', '.join(METHODS)}, s3rnet")
     evaluate.add_argument("--checkpoint", help="S3RNet weights for method 's3rnet': a published name or a .safetensors path")
+    evaluate.add_argument("--adapt", type=int, default=0, metavar="N", help="test-time adaptation steps of s3rnet on the scene's own inputs (Wald's protocol)")
+    evaluate.add_argument("--project", action="store_true", help="project s3rnet's output onto the degradation model (it then reproduces its inputs)")
+    evaluate.add_argument("--spectral-shift", action="store_true", help="multiply the scene by a reflectance-like spectral gain first (a test of unseen spectra)")
     evaluate.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+
+    report = commands.add_parser("report", help="Table I / II analogues, robustness curve, ablation -> docs/results.md")
+    report.add_argument("--out", default="docs", help="output directory (default: docs)")
+    report.add_argument("--scene", default="indian_pines")
+    report.add_argument("--split", default="test")
+    report.add_argument("--checkpoint-oli4", default="lite-oli4", help="S3RNet for the 4-band MSI ('none' to leave it out)")
+    report.add_argument("--checkpoint-oli6", default="lite-oli6", help="S3RNet for the 6-band MSI ('none' to leave it out)")
+    report.add_argument("--adapt", type=int, default=0, metavar="N", help="also report s3rnet with N adaptation steps")
+    report.add_argument("--methods", default="bicubic,gsa,mtf-glp-hpm,cnmf", help="baselines")
+    report.add_argument("--ablation", nargs="*", default=[], metavar="LABEL=CHECKPOINT", help="ablation runs to score")
 
     commands.add_parser("scenes", help="list the scenes load_scene knows by name")
 
@@ -68,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"info": _info, "evaluate": _evaluate, "scenes": _scenes, "train": _train}[args.command](args)
+        commands = {"info": _info, "evaluate": _evaluate, "scenes": _scenes, "train": _train, "report": _report}
+        return commands[args.command](args)
     except S3RNetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -96,7 +110,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     result = run_evaluation(
         args.scene, split=args.split, methods=methods, msi=args.msi, psf=args.psf, ratio=args.ratio,
         snr_db=args.snr_db, hrmsi_snr_db=args.msi_snr_db, shift=args.shift, seed=args.seed,
-        checkpoint=args.checkpoint,
+        checkpoint=args.checkpoint, adapt_steps=args.adapt, project=args.project,
+        spectral_shift=args.spectral_shift,
     )
     protocol = result.protocol
     region = protocol["region"]
@@ -108,6 +123,28 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(result.table())
     if args.json:
         result.write_json(args.json)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import ReportSettings, build_report, write_report
+
+    checkpoints = {
+        msi: name for msi, name in (("oli4", args.checkpoint_oli4), ("oli6", args.checkpoint_oli6))
+        if name and name.lower() != "none"
+    }
+    ablation = {}
+    for item in args.ablation:
+        label, sep, checkpoint = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--ablation takes LABEL=CHECKPOINT, got {item!r}")
+        ablation[label] = checkpoint
+    settings = ReportSettings(
+        scene=args.scene, split=args.split, checkpoints=checkpoints, adapt_steps=args.adapt,
+        baselines=[m.strip() for m in args.methods.split(",") if m.strip()], ablation=ablation,
+    )
+    path = write_report(build_report(settings), args.out)
+    print(f"wrote {path} (and results.json, robustness.csv/.plotly.json/.svg)")
     return 0
 
 

@@ -22,6 +22,7 @@ from .data import Scene, available_splits, crop_to_multiple, load_scene, split_r
 from .degrade import Simulation, simulate
 from .errors import ConfigError
 from .fusion import FusionInputs
+from .inference import ProgressCallback
 from .metrics import evaluate_all
 
 METRIC_NAMES = ("psnr", "sam", "rmse", "ergas", "ssim")
@@ -57,11 +58,15 @@ class Evaluation:
         Method name -> {"psnr", "sam", "rmse", "ergas", "ssim", "seconds"}.
     outputs : dict
         Method name -> fused cube (H, W, C); not serialised.
+    extras : dict
+        Method name -> :class:`~s3rnet.inference.ModelFusion` (SSAWB weights, fused features)
+        for the network; not serialised.
     """
 
     protocol: dict[str, Any]
     methods: dict[str, dict[str, float]] = field(default_factory=dict)
     outputs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    extras: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"protocol": self.protocol, "methods": self.methods}
@@ -81,15 +86,19 @@ class Evaluation:
         return "\n".join(lines)
 
 
-def resolve_method(name: str, checkpoint: str | None = None) -> Callable[[FusionInputs], np.ndarray]:
-    """A fusion method by name: a baseline, or ``"s3rnet"`` with a checkpoint name or path."""
+def resolve_method(
+    name: str, checkpoint: str | None = None, adapt_steps: int = 0, project: bool = False
+) -> Callable[[FusionInputs], np.ndarray]:
+    """A fusion method by name: a baseline, or ``"s3rnet"`` with a checkpoint name or path
+    (and its test-time adaptation steps and projection, see
+    :class:`~s3rnet.inference.CheckpointMethod`)."""
     if name != "s3rnet":
         return get_method(name)
     if checkpoint is None:
         raise ConfigError("method 's3rnet' needs a checkpoint (--checkpoint NAME_OR_PATH)")
     from .inference import CheckpointMethod
 
-    return CheckpointMethod(checkpoint)
+    return CheckpointMethod(checkpoint, adapt_steps=adapt_steps, project=project)
 
 
 def evaluate_methods(
@@ -97,28 +106,55 @@ def evaluate_methods(
     methods: tuple[str, ...] | list[str] = DEFAULT_METHODS,
     protocol: dict[str, Any] | None = None,
     checkpoint: str | None = None,
+    adapt_steps: int = 0,
+    project: bool = False,
+    progress: ProgressCallback | None = None,
+    resolved: dict[str, Callable[[FusionInputs], np.ndarray]] | None = None,
 ) -> Evaluation:
     """Run each method on the simulated inputs and score it against the ground truth.
 
     Every method is resolved before any runs, so that a bad name or an unusable checkpoint is
-    reported at once. S3RNet's entry also carries its parameter count and multiply-accumulates
-    at this scene's size.
+    reported at once (``resolved`` may hold methods already built, keyed by name). S3RNet's
+    entry also carries its parameter count and multiply-accumulates at this scene's size; its
+    seconds include the test-time adaptation. ``progress(fraction, message)`` hears of each
+    method and of the adaptation steps.
     """
     inputs = simulation.inputs()
     ratio = simulation.meta["ratio"]
     result = Evaluation(protocol=dict(protocol or {}, **simulation.meta))
-    resolved = {name: resolve_method(name, checkpoint) for name in methods}
-    for name, method in resolved.items():
+    built = dict(resolved or {})
+    for name in methods:
+        if name not in built:
+            built[name] = resolve_method(name, checkpoint, adapt_steps, project)
+    for index, name in enumerate(methods):
+        method = built[name]
+        if progress is not None:
+            progress(index / len(methods), f"running {name}")
         start = time.perf_counter()
-        fused = method(inputs)
+        if hasattr(method, "fuse"):
+            extras = method.fuse(inputs, progress=_sub_progress(progress, index, len(methods)))
+            fused = extras.cube
+            result.extras[name] = extras
+        else:
+            fused = method(inputs)
         seconds = time.perf_counter() - start
         scores = evaluate_all(simulation.truth, fused, ratio=ratio)
         result.methods[name] = {k: float(scores[k]) for k in METRIC_NAMES} | {"seconds": seconds}
         result.outputs[name] = fused
-        if name == "s3rnet":
+        if hasattr(method, "fuse"):
             result.methods[name] |= _model_size(method.model, inputs)
             result.protocol["checkpoint"] = method.metadata["source"]
+            result.protocol["adapt_steps"] = method.adapt_steps
+            result.protocol["projection"] = method.project
+    if progress is not None:
+        progress(1.0, "done")
     return result
+
+
+def _sub_progress(progress: ProgressCallback | None, index: int, count: int) -> ProgressCallback | None:
+    if progress is None:
+        return None
+    return lambda fraction, message: progress((index + fraction) / count, message)
 
 
 def _model_size(model: torch.nn.Module, inputs: FusionInputs) -> dict[str, int]:
@@ -144,10 +180,29 @@ def run_evaluation(
     shift: tuple[float, float] = (0.0, 0.0),
     seed: int = 0,
     checkpoint: str | None = None,
+    adapt_steps: int = 0,
+    project: bool = False,
+    spectral_shift: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> Evaluation:
-    """The whole protocol from a scene name or path (what ``python -m s3rnet evaluate`` runs)."""
+    """The whole protocol from a scene name or path (what ``python -m s3rnet evaluate`` runs).
+
+    With ``"s3rnet"`` among the methods the scene is first resampled onto the checkpoint's
+    wavelength grid when it has other bands (:func:`s3rnet.inference.prepare_scene`), and every
+    method is scored there. ``spectral_shift`` multiplies the ground truth by
+    :func:`reflectance_like_gain` first, a test of spectra unlike the training scene's.
+    """
     loaded = scene if isinstance(scene, Scene) else load_scene(scene)
+    resolved = {}
+    if "s3rnet" in methods:
+        from .inference import prepare_scene
+
+        resolved["s3rnet"] = resolve_method("s3rnet", checkpoint, adapt_steps, project)
+        loaded = prepare_scene(loaded, resolved["s3rnet"].metadata)
     region = evaluation_region(loaded, split, ratio)
+    if spectral_shift:
+        gain = reflectance_like_gain(region.require_wavelengths("the spectral shift"))
+        region = region.with_cube((region.cube * gain).astype(np.float32))
     simulation = simulate(
         region.cube, region.wavelengths, region.fwhm, ratio=ratio, psf=psf, msi=msi,
         lrhsi_snr_db=snr_db, hrmsi_snr_db=hrmsi_snr_db, shift=shift, seed=seed,
@@ -158,6 +213,8 @@ def run_evaluation(
         "units": loaded.units,
         "region": region.meta.get("region"),
         "split": region.meta.get("split", "whole scene (no split declared)"),
+        "grid": loaded.meta.get("grid", "the scene's own bands"),
+        "spectral_shift": "reflectance-like gain" if spectral_shift else None,
         "code_version": __version__,
         "metrics": {
             "psnr": "mean over bands, peak = per-band maximum of the reference (dB)",
@@ -167,4 +224,28 @@ def run_evaluation(
             "ssim": "per band, Gaussian window 11 / sigma 1.5, data range of the reference band, mean over bands",
         },
     }
-    return evaluate_methods(simulation, methods, protocol, checkpoint)
+    return evaluate_methods(
+        simulation, methods, protocol, checkpoint, adapt_steps, project, progress, resolved=resolved
+    )
+
+
+def reflectance_like_gain(wavelengths: np.ndarray) -> np.ndarray:
+    """A fixed smooth spectral gain of the size that separates reflectance from radiance.
+
+    ``exp(g)`` with ``g`` rising linearly from -1.3 at 500 nm to +2.7 at 2400 nm (held
+    constant beyond): the range of the log-ratio between a reflectance and a radiance spectrum
+    of the same surface (DESIGN section 7). A network trained on one radiance scene and scored
+    on a cube multiplied by this gain meets spectra whose shape it has never seen, as on an
+    unseen scene or a reflectance product; classical methods, fitted on each scene, do not care.
+
+    Parameters
+    ----------
+    wavelengths : ndarray, shape (C,)
+        Band centres in nm.
+
+    Returns
+    -------
+    ndarray, shape (C,), float32
+    """
+    slope = np.clip((np.asarray(wavelengths, dtype=np.float64) - 500.0) / 1900.0, 0.0, 1.0)
+    return np.exp(-1.3 + 4.0 * slope).astype(np.float32)

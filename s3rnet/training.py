@@ -26,6 +26,7 @@ seconds), ``state.safetensors/.json``, ``best.safetensors/.json``, ``last.safete
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -33,6 +34,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -693,6 +695,66 @@ class TrainResult:
     last_checkpoint: Path | None = None
 
 
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in a data-parallel run (one process: rank 0 of 1).
+
+    Every process draws the same global batch from the same generator and keeps its own
+    contiguous share (:meth:`shard`); DDP averages the gradients, so the update is the one of the
+    whole batch. Only rank 0 (:attr:`main`) validates and writes files.
+    """
+
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_environment(cls, device: torch.device) -> tuple[Distributed, torch.device, bool]:
+        """Join the process group that ``torchrun`` describes in the environment, if any.
+
+        Returns the ranks, the device of this process (``cuda:LOCAL_RANK`` on GPUs) and whether
+        this call created the group (and so must destroy it).
+        """
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if world <= 1:
+            return cls(), device, False
+        dist = torch.distributed
+        created = not dist.is_initialized()
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
+        if created:
+            dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        return cls(dist.get_rank(), dist.get_world_size()), device, created
+
+    def wrap(self, model: torch.nn.Module) -> torch.nn.Module:
+        if self.world == 1:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        device_ids = None if next(model.parameters()).device.type == "cpu" else [next(model.parameters()).device]
+        return DistributedDataParallel(model, device_ids=device_ids)
+
+    def shard(self, batch: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        share = len(batch[0]) // self.world
+        return tuple(array[self.rank * share : (self.rank + 1) * share] for array in batch)
+
+    def mean(self, value: float) -> float:
+        """The mean of ``value`` over the processes (the loss of the global batch)."""
+        if self.world == 1:
+            return value
+        total = torch.tensor([value], dtype=torch.float64)
+        torch.distributed.all_reduce(total)
+        return total.item() / self.world
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            torch.distributed.barrier()
+
+
 def _optimisation_step(
     model: S3RNet,
     optimizer: torch.optim.Optimizer,
@@ -720,8 +782,14 @@ def train(
     progress: bool = True,
     device: str | torch.device | None = None,
     max_steps_this_run: int | None = None,
+    callback: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainResult:
     """Train S3RNet as configured, or continue an interrupted run.
+
+    Started by ``torchrun --nproc_per_node N -m s3rnet train ...`` (``WORLD_SIZE`` > 1 in the
+    environment), it runs data-parallel (:class:`Distributed`): every process draws the same
+    global batch and trains on its share of it, so N processes follow the same trajectory as one
+    process with the same ``batch_size``; process 0 validates, logs and saves.
 
     Parameters
     ----------
@@ -737,6 +805,9 @@ def train(
         ``"cpu"`` or ``"cuda"``; CUDA when available by default. CUDA runs in bf16 autocast.
     max_steps_this_run : int, optional
         Stop after this many steps (saving the state), so the run can be resumed later.
+    callback : callable, optional
+        Called after every step (by process 0) with ``{"step", "loss", "lr", "validation",
+        "seconds"}``, ``validation`` being ``{"step", "psnr", "sam"}`` or None; for live plots.
 
     Returns
     -------
@@ -750,9 +821,21 @@ def train(
     """
     from tqdm.auto import tqdm
 
-    device = resolve_device(device)
+    ranks, device, own_group = Distributed.from_environment(resolve_device(device))
+    try:
+        return _train(config, out_dir, resume, progress, device, max_steps_this_run, callback, ranks, tqdm)
+    finally:
+        if own_group:
+            torch.distributed.destroy_process_group()
+
+
+def _train(config, out_dir, resume, progress, device, max_steps_this_run, callback, ranks, tqdm) -> TrainResult:
     if max_steps_this_run is not None:
         _require_int("max_steps_this_run", max_steps_this_run, minimum=1)
+    if config.batch_size % ranks.world:
+        raise ConfigError(
+            f"key 'batch_size': {config.batch_size} patches cannot be shared by {ranks.world} processes"
+        )
     out = Path(out_dir if out_dir is not None else config.out_dir)
     state_file = out / f"{STATE_NAME}.safetensors"
     if resume and not state_file.is_file():
@@ -762,17 +845,22 @@ def train(
             f"{out} already holds a training run ({state_file.name}); resume it or choose another directory"
         )
     data = prepare_data(config)
-    out.mkdir(parents=True, exist_ok=True)
+    if ranks.main:
+        out.mkdir(parents=True, exist_ok=True)
 
     model = seeded_model(config, data.train.bands, data.srf.shape[0]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.steps, eta_min=0.0)
     if resume:
-        remove_stale_temporaries(out)
+        if ranks.main:
+            remove_stale_temporaries(out)
+        ranks.barrier()
         rng, state = _load_state(out, config, model, optimizer, scheduler)
     else:
         rng, state = np.random.default_rng(config.seed), _Progress()
-        atomic_write(out / CONFIG_NAME, (json.dumps(config.to_dict(), indent=2) + "\n").encode())
+        if ranks.main:
+            atomic_write(out / CONFIG_NAME, (json.dumps(config.to_dict(), indent=2) + "\n").encode())
+    trained = ranks.wrap(model)
 
     result = TrainResult(
         out, first_step=state.step, step=state.step, finished=state.step >= config.steps, best=state.best
@@ -783,17 +871,21 @@ def train(
     step_seconds = 0.0
     started = time.perf_counter() - state.seconds
     bar = tqdm(
-        total=config.steps, initial=state.step, disable=not progress, unit="step", desc="train",
-        dynamic_ncols=True,
+        total=config.steps, initial=state.step, disable=not (progress and ranks.main), unit="step",
+        desc="train", dynamic_ncols=True,
     )
-    with _open_log(out / LOG_NAME, keep_until=state.step if resume else None) as log, bar:
-        writer = csv.writer(log, lineterminator="\n")
+    log_context = (
+        _open_log(out / LOG_NAME, keep_until=state.step if resume else None) if ranks.main else contextlib.nullcontext()
+    )
+    with log_context as log, bar:
+        writer = csv.writer(log, lineterminator="\n") if ranks.main else None
         model.train()
         while state.step < stop:
             tick = time.perf_counter()
             lr = optimizer.param_groups[0]["lr"]
             batch = sample_batch(data.train.cube, data.srf, config, rng, data.train.wavelengths)
-            value = _optimisation_step(model, optimizer, batch, config.sam_weight, device)
+            value = _optimisation_step(trained, optimizer, ranks.shard(batch), config.sam_weight, device)
+            value = ranks.mean(value)
             scheduler.step()
             step_seconds += time.perf_counter() - tick
             state.step += 1
@@ -803,6 +895,8 @@ def train(
                     f"or check the data"
                 )
             result.losses.append(value)
+            if not ranks.main:
+                continue
 
             scores = None
             if state.step % config.val_every == 0 or state.step == config.steps:
@@ -832,6 +926,9 @@ def train(
                 os.fsync(log.fileno())
                 _save_state(out, config, model, optimizer, scheduler, rng, state)
             bar.update(1)
+            if callback is not None:
+                callback({"step": state.step, "loss": value, "lr": lr, "validation": scores, "seconds": state.seconds})
+    ranks.barrier()
 
     result.step = state.step
     result.finished = state.step >= config.steps

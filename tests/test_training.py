@@ -68,7 +68,12 @@ def test_shipped_configs_load():
     assert load_config(SMOKE).preset == "tiny"
     lite = load_config(ROOT / "configs" / "lite-oli4.json")
     assert (lite.preset, lite.msi, lite.patch_size, lite.batch_size) == ("lite", "oli4", 48, 4)
-    assert lite.skip == "bicubic" and lite.normalisation == "band" and lite.noise_snr_db == (30.0, 50.0)
+    assert lite.skip == "gsa" and lite.spectral_gain > 0 and lite.noise_snr_db == (30.0, 50.0)
+    six = load_config(ROOT / "configs" / "lite-oli6.json")
+    assert six.replace(msi="oli4", out_dir=lite.out_dir) == lite
+    ablation = {path.stem: load_config(path) for path in (ROOT / "configs" / "ablation").glob("*.json")}
+    assert {"plain", "bicubic", "gsa", "gsa-gain"} <= set(ablation)
+    assert ablation["plain"].skip == "none" and ablation["plain"].spectral_gain == 0
 
 
 @pytest.mark.parametrize(
