@@ -244,8 +244,10 @@ RESULTS = ResultCache()
 
 
 def fuse(settings: FusionSettings, session: SessionState | None, startup: FusionResult | None,
-         progress: ProgressCallback | None = None, use_cache: bool = True) -> tuple[FusionResult, SessionState]:
+         progress: ProgressCallback | None = None, use_cache: bool = True) -> tuple[FusionResult, SessionState, bool]:
     """Run (or reuse) a fusion and make it the session's current result.
+
+    Returns the result, the session and whether the result was reused from an identical run.
 
     Raises
     ------
@@ -255,6 +257,7 @@ def fuse(settings: FusionSettings, session: SessionState | None, startup: Fusion
     scene = resolve_scene(settings.scene, session)
     key = ResultCache.key(scene, settings)
     result = RESULTS.get(key) if use_cache else None
+    reused = result is not None
     if result is None:
         result = run_fusion(scene, settings, progress)
         note = training_overlap_note(result)
@@ -264,7 +267,7 @@ def fuse(settings: FusionSettings, session: SessionState | None, startup: Fusion
     if session is None:
         session = SessionState(result=result)
     session.result = result
-    return result, session
+    return result, session, reused
 
 
 def spectrum(x: float, y: float, session: SessionState | None, startup: FusionResult) -> tuple[dict[str, Any], SessionState]:
@@ -301,8 +304,11 @@ def pick_baseline(result: FusionResult, wanted: str | None) -> str | None:
     return baselines[0] if baselines else None
 
 
-def status_text(result: FusionResult) -> str:
-    """The status line after a fusion: what ran, how long, and any notes."""
+def status_text(result: FusionResult, origin: str = "") -> str:
+    """The status line after a fusion: what ran, how long, and any notes.
+
+    ``origin`` says where the result comes from when it was not computed just now.
+    """
     (r0, r1), (c0, c1) = result.box
     s = result.settings
     noise = "no noise" if math.isinf(s.lrhsi_snr_db) else f"LR-HSI SNR {s.lrhsi_snr_db:g} dB"
@@ -312,7 +318,7 @@ def status_text(result: FusionResult) -> str:
     if result.model is not None and getattr(result.model, "adapt_seconds", 0):
         adapt = f", adapted to the scene in {result.model.adapt_seconds:.1f} s"
     lines = [
-        f"**Done** in {result.seconds:.1f} s: {result.scene_name}, rows {r0}-{r1}, cols {c0}-{c1} "
+        f"**Done** in {result.seconds:.1f} s{f' ({origin})' if origin else ''}: {result.scene_name}, rows {r0}-{r1}, cols {c0}-{c1} "
         f"({result.shape[0]} x {result.shape[1]} px, {result.shape[2]} bands); MSI {s.msi}, PSF {s.psf}, {noise}, "
         f"shift {s.shift[0]:g}, {s.shift[1]:g} LR px, seed {s.seed}; methods: "
         + ", ".join(views.label(m) for m in result.methods) + adapt + "."

@@ -117,8 +117,10 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
         twice this size, see :func:`launch_options`).
     """
     settings = default_settings()
-    startup, _ = handlers.fuse(settings, None, None)
-    first = handlers.render_views(startup, views.DEFAULT_COLOUR_MODE, DEFAULT_WAVELENGTH_NM, None, None)
+    startup, _, _ = handlers.fuse(settings, None, None)
+    # The page opens on the spectrum of the region's centre pixel; a click shows another.
+    centre = (startup.shape[1] // 2, startup.shape[0] // 2)
+    first = handlers.render_views(startup, views.DEFAULT_COLOUR_MODE, DEFAULT_WAVELENGTH_NM, None, centre)
     max_bytes = int(max_upload_mb * 2**20)
     checkpoints = handlers.checkpoint_choices()
 
@@ -132,7 +134,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
             elem_id="title",
         )
         gr.Markdown(handlers.device_summary(), elem_id="device")
-        status = gr.Markdown(handlers.status_text(startup), elem_id="status")
+        status = gr.Markdown(handlers.status_text(startup, "computed at start-up"), elem_id="status")
 
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=330):
@@ -175,22 +177,20 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                         list(PSFS), value=settings.psf, label="Point spread function",
                         info="box: mean of each 4 x 4 block (the paper); gaussian: Wald's protocol.", elem_id="psf",
                     )
-                    with gr.Row():
-                        lrhsi_no_noise = gr.Checkbox(True, label="LR-HSI: no noise", elem_id="lrhsi-no-noise")
-                        lrhsi_snr_db = gr.Slider(
-                            5, 50, value=35, step=1, label="LR-HSI SNR (dB)",
-                            info="White Gaussian noise on the LR-HSI; lower is noisier (the paper: 35 and 15).",
-                            elem_id="lrhsi-snr",
-                        )
-                    with gr.Row():
-                        hrmsi_no_noise = gr.Checkbox(True, label="HR-MSI: no noise", elem_id="hrmsi-no-noise")
-                        hrmsi_snr_db = gr.Slider(5, 50, value=35, step=1, label="HR-MSI SNR (dB)",
-                                                 info="Noise on the HR-MSI.", elem_id="hrmsi-snr")
-                    with gr.Row():
-                        shift_rows = gr.Slider(-2, 2, value=0, step=0.25, label="Misregistration, rows (LR px)",
-                                               info="Shifts the LR-HSI against the HR-MSI.", elem_id="shift-rows")
-                        shift_cols = gr.Slider(-2, 2, value=0, step=0.25, label="Misregistration, columns (LR px)",
-                                               elem_id="shift-cols")
+                    lrhsi_no_noise = gr.Checkbox(True, label="LR-HSI: no noise", elem_id="lrhsi-no-noise")
+                    lrhsi_snr_db = gr.Slider(
+                        5, 50, value=35, step=1, label="LR-HSI SNR (dB), when noisy",
+                        info="White Gaussian noise on the LR-HSI; lower is noisier (the paper: 35 and 15).",
+                        elem_id="lrhsi-snr",
+                    )
+                    hrmsi_no_noise = gr.Checkbox(True, label="HR-MSI: no noise", elem_id="hrmsi-no-noise")
+                    hrmsi_snr_db = gr.Slider(5, 50, value=35, step=1, label="HR-MSI SNR (dB), when noisy",
+                                             info="The same on the HR-MSI.", elem_id="hrmsi-snr")
+                    shift_rows = gr.Slider(-2, 2, value=0, step=0.25, label="Misregistration: rows (LR pixels)",
+                                           info="Shifts the LR-HSI against the HR-MSI (sub-pixel allowed).",
+                                           elem_id="shift-rows")
+                    shift_cols = gr.Slider(-2, 2, value=0, step=0.25, label="Misregistration: columns (LR pixels)",
+                                           elem_id="shift-cols")
                     seed = gr.Number(0, precision=0, minimum=0, label="Seed", info="Same seed, same noise.",
                                      elem_id="seed")
                 with gr.Accordion("3. Methods", open=True):
@@ -208,12 +208,11 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                         allow_custom_value=False, elem_id="checkpoint",
                     )
                     checkpoint_info = gr.Markdown(handlers.checkpoint_summary(settings.checkpoint))
-                    with gr.Row():
-                        adapt = gr.Checkbox(False, label="Adapt S3RNet to this scene",
-                                            info="Test-time adaptation on the scene's own inputs (slower).",
-                                            elem_id="adapt")
-                        adapt_steps = gr.Slider(5, 200, value=DEFAULT_ADAPT_STEPS, step=5,
-                                                label="Adaptation steps", elem_id="adapt-steps")
+                    adapt = gr.Checkbox(False, label="Adapt S3RNet to this scene",
+                                        info="Test-time adaptation on the scene's own inputs (Wald's protocol); "
+                                             "slower, with a progress bar.", elem_id="adapt")
+                    adapt_steps = gr.Slider(5, 200, value=DEFAULT_ADAPT_STEPS, step=5, label="Adaptation steps",
+                                            elem_id="adapt-steps")
                 fuse_button = gr.Button("Fuse", variant="primary", size="lg", elem_id="fuse-button")
                 with gr.Accordion("5. Export", open=False):
                     gr.Markdown("Downloads of the current result of this session.")
@@ -368,7 +367,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                     scene, region, msi, psf, lrhsi_no_noise, lrhsi_snr_db, hrmsi_no_noise, hrmsi_snr_db,
                     shift_rows, shift_cols, seed, methods or [], checkpoint, adapt, adapt_steps,
                 )
-                result, state = handlers.fuse(
+                result, state, reused = handlers.fuse(
                     settings, state, startup, progress=lambda fraction, message: progress(fraction, desc=message)
                 )
                 rendered = handlers.render_views(result, colour_mode, wavelength_nm, baseline,
@@ -380,7 +379,8 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                 if note.startswith("S3RNet did not run"):
                     gr.Warning(note)
             return [
-                handlers.status_text(result), state, *to_updates(rendered),
+                handlers.status_text(result, "reused: same settings as an earlier run" if reused else ""),
+                state, *to_updates(rendered),
                 gr.update(choices=rendered["baselines"], value=rendered["baseline"]),
             ]
 

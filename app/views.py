@@ -42,10 +42,10 @@ SERIES_COLOURS = {
 }
 BRANCH_NAMES = ("Q", "K", "V", "Z")
 BRANCH_MEANINGS = {
-    "Q": "Q: LR-HSI",
-    "K": "K: HR-MSI",
-    "V": "V: upsampled LR-HSI + HR-MSI",
-    "Z": "Z: LR-HSI + downsampled HR-MSI",
+    "Q": "Q (LR-HSI)",
+    "K": "K (HR-MSI)",
+    "V": "V (up LR-HSI + MSI)",
+    "Z": "Z (LR-HSI + down MSI)",
 }
 FONT_SIZE = 18
 
@@ -292,7 +292,7 @@ def weight_maps_view(result: FusionResult) -> tuple[np.ndarray | None, str]:
     from .library import branch_weights_summary
 
     maps, _ = branch_weights_summary(result.model.weights)
-    factor = max(1, display_factor(*maps.shape[1:]) // 2)
+    factor = display_factor(*maps.shape[1:])
     panels = []
     font = _font(FONT_SIZE)
     for name, weight_map in zip(BRANCH_NAMES, maps):
@@ -302,6 +302,8 @@ def weight_maps_view(result: FusionResult) -> tuple[np.ndarray | None, str]:
         panels.append(np.concatenate([np.asarray(title), panel], axis=0))
         panels.append(np.full((panels[-1].shape[0], 8, 3), 255, np.uint8))
     strip = np.concatenate(panels[:-1], axis=1)
+    # A white band on top keeps the component's label badge off the panel titles.
+    strip = np.concatenate([np.full((32, strip.shape[1], 3), 255, np.uint8), strip], axis=0)
     return with_colour_bar(strip, 0.0, 1.0, "viridis", "weight"), "SSAWB branch weights per pixel (sigmoid, one colour scale 0-1)"
 
 
@@ -357,7 +359,7 @@ def spectrum_figure(spectra: dict[str, Any] | None) -> go.Figure:
     """The spectral profile of one pixel: one line per series, gaps left at missing bands."""
     figure = go.Figure()
     if spectra is None:
-        return _layout(figure, "Click a pixel on any image to see its spectrum", "wavelength (nm)", "value")
+        return _layout(figure, "Click a pixel on any image to see its spectrum", "wavelength (nm)", "")
     x = spectra["wavelengths_nm"]
     for name, values in spectra["spectra"].items():
         xs, ys = with_gaps(x, values)
@@ -403,15 +405,17 @@ def weights_figure(result: FusionResult) -> go.Figure:
     from .library import branch_weights_summary
 
     _, stats = branch_weights_summary(result.model.weights)
-    names = [BRANCH_MEANINGS[b] for b in BRANCH_NAMES]
+    names = [f"{b}<br>largest on {100 * stats[b]['dominant_share']:.0f}%" for b in BRANCH_NAMES]
     figure.add_trace(go.Bar(
         x=names, y=[stats[b]["mean"] for b in BRANCH_NAMES],
         error_y={"type": "data", "array": [stats[b]["std"] for b in BRANCH_NAMES]},
-        text=[f"{stats[b]['mean']:.2f}<br>dominant on {100 * stats[b]['dominant_share']:.0f}% of pixels" for b in BRANCH_NAMES],
-        textposition="outside", marker_color=["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"],
+        text=[f"{stats[b]['mean']:.2f}" for b in BRANCH_NAMES], textposition="outside", textfont={"size": 16},
+        marker_color=["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"],
+        hovertext=[BRANCH_MEANINGS[b] for b in BRANCH_NAMES],
     ))
     figure.update_yaxes(range=[0, 1.15])
-    return _layout(figure, "Mean branch weight (bars: +- one standard deviation over pixels)", "branch", "mean weight")
+    return _layout(figure, "Mean weight per branch<br><sup>bars: one standard deviation over the pixels; "
+                   "under each: share of pixels where it weighs most</sup>", "", "mean weight")
 
 
 def energy_figure(result: FusionResult) -> go.Figure:
@@ -425,13 +429,14 @@ def energy_figure(result: FusionResult) -> go.Figure:
     energy, sparsity = channel_energy_summary(features)
     figure.add_trace(go.Bar(x=list(range(1, energy.size + 1)), y=energy.tolist(), name="S3RNet", marker_color="#d62728"))
     figure.add_hline(y=1.0 / energy.size, line_dash="dot", annotation_text="uniform")
-    title = (f"Channel energy of the fused features: Gini {sparsity['gini']:.2f}, "
-             f"top 10% hold {100 * sparsity['top10_share']:.0f}%, {sparsity['effective_channels']:.1f} effective channels")
+    title = (f"Channel energy of the fused features<br><sup>Gini {sparsity['gini']:.2f}, "
+             f"top 10% of channels hold {100 * sparsity['top10_share']:.0f}%, "
+             f"{sparsity['effective_channels']:.1f} effective channels of {energy.size}</sup>")
     return _layout(figure, title, "channel (sorted by energy)", "share of energy")
 
 
-METRIC_COLUMNS = (("psnr", "PSNR (dB)", 2), ("sam", "SAM (deg)", 3), ("rmse", "RMSE", 4),
-                  ("ergas", "ERGAS", 3), ("ssim", "SSIM", 4), ("seconds", "seconds", 2))
+METRIC_COLUMNS = (("psnr", "PSNR dB", 2), ("sam", "SAM °", 3), ("rmse", "RMSE", 4),
+                  ("ergas", "ERGAS", 3), ("ssim", "SSIM", 4), ("seconds", "time s", 2))
 
 
 def metrics_table(result: FusionResult) -> pd.DataFrame:

@@ -264,7 +264,7 @@ def test_error_maps_share_one_scale_per_metric(test_result):
 def test_metrics_table_and_json(test_result):
     table = views.metrics_table(test_result)
     assert list(table["method"]) == ["Bicubic", "GSA", "MTF-GLP-HPM"]
-    assert table.loc[1, "PSNR (dB)"] == round(test_result.metrics["gsa"]["psnr"], 2)
+    assert table.loc[1, "PSNR dB"] == round(test_result.metrics["gsa"]["psnr"], 2)
     document = json.loads(json.dumps(test_result.to_json()))
     assert document["methods"]["gsa"]["psnr"] == test_result.metrics["gsa"]["psnr"]
     assert document["protocol"]["region"] == {"rows": [96, 144], "cols": [0, 144]}
@@ -501,3 +501,39 @@ def test_exports_through_the_api(server, tmp_path):
     assert document["methods"] == evaluation["methods"]
     spectra_file = client.predict(api_name="/export_spectra")[0]
     assert "x7_y8 ground truth" in Path(spectra_file).read_text().splitlines()[0]
+
+
+# --------------------------------------------------------------------------------------------
+# S3RNet in the app (a published checkpoint is needed)
+# --------------------------------------------------------------------------------------------
+
+
+@needs_checkpoint
+def test_s3rnet_views_show_the_library_analysis(indian_pines):
+    from s3rnet.analysis import branch_weight_stats, channel_energy
+
+    settings = compute.FusionSettings(region="split:test", methods=("s3rnet", "gsa"), checkpoint=CHECKPOINT)
+    result = compute.run_fusion(indian_pines, settings)
+    assert result.fused_method == "s3rnet" and result.model is not None
+    assert result.model.weights.shape == (4, 48, 144)
+    image, caption = views.weight_maps_view(result)
+    assert image.shape[1] > 4 * 144 and "one colour scale" in caption
+    bars = views.weights_figure(result).data[0]
+    stats = branch_weight_stats(result.model.weights)
+    np.testing.assert_allclose(bars.y, [stats[b]["mean"] for b in "QKVZ"])
+    energy = views.energy_figure(result).data[0]
+    np.testing.assert_allclose(energy.y, channel_energy(result.model.fused_features))
+    assert handlers.training_overlap_note(result) is None  # the test region was never trained on
+    whole = compute.run_fusion(indian_pines, compute.FusionSettings(methods=("s3rnet",), checkpoint=CHECKPOINT))
+    assert "optimistic" in (handlers.training_overlap_note(whole) or "")
+
+
+@needs_checkpoint
+def test_adapting_to_the_scene_reports_progress(indian_pines):
+    heard: list[tuple[float, str]] = []
+    settings = compute.FusionSettings(region="split:test", methods=("s3rnet",), checkpoint=CHECKPOINT, adapt_steps=3)
+    result = compute.run_fusion(indian_pines, settings, progress=lambda fraction, message: heard.append((fraction, message)))
+    assert result.model.adapt_seconds > 0 and result.protocol["adapt_steps"] == 3
+    fractions = [fraction for fraction, _ in heard]
+    assert fractions == sorted(fractions) and fractions[-1] >= 0.95
+    assert any("adapt" in message.lower() for _, message in heard), heard

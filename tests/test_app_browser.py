@@ -29,9 +29,10 @@ LAUNCH_ARGS = [
     "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
 ]
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install -y chromium)"
-)
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install -y chromium)"),
+    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),  # gradio's, on every table
+]
 
 
 def _free_port() -> int:
@@ -97,7 +98,8 @@ def test_page_loads_slides_clicks_and_screenshots(server_url, browser):
         table = page.locator("#metrics").text_content()
         for method in ("Bicubic", "GSA", "MTF-GLP-HPM"):
             assert method in table
-        assert "Click a pixel" in _profile_title(page)
+        title_before = _profile_title(page)
+        assert title_before.startswith("Pixel x=72, y=72")  # the centre pixel, until a click
 
         # Band slider: move it with the keyboard; the caption names the new band in nm.
         page.get_by_role("tab", name="Bands").click()
@@ -120,9 +122,9 @@ def test_page_loads_slides_clicks_and_screenshots(server_url, browser):
         box = image.bounding_box()
         image.click(position={"x": box["width"] * 0.30, "y": box["height"] * 0.60})
         page.wait_for_function(
-            "() => { const t = document.querySelector('#profile .gtitle');"
-            " return t && t.textContent.startsWith('Pixel'); }",
-            timeout=30_000,
+            "before => { const t = document.querySelector('#profile .gtitle');"
+            " return t && t.textContent.startsWith('Pixel') && t.textContent !== before; }",
+            arg=title_before, timeout=30_000,
         )
         title = _profile_title(page)
         assert title.startswith("Pixel x=")
