@@ -536,3 +536,31 @@ def check_compatible(
                 f"{recorded[band]:.1f} nm in the checkpoint, {wavelengths[band]:.1f} nm here); "
                 f"resample the scene onto the checkpoint's grid (s3rnet.data.resample)"
             )
+
+
+def publish_checkpoint(
+    source: str | os.PathLike, target: str | os.PathLike, published: Mapping[str, Any]
+) -> Path:
+    """Copy a verified checkpoint to ``target`` with a ``"published"`` section in its sidecar.
+
+    Parameters
+    ----------
+    source : str or path
+        A model checkpoint (``NAME``, ``.safetensors`` or ``.json``), verified on reading.
+    target : str or path
+        ``assets/weights/NAME`` for a checkpoint loadable by name.
+    published : mapping
+        What a user should know before trusting the weights: how they were trained (time,
+        machine), and their scores with the commands that reproduce them.
+
+    Returns
+    -------
+    Path
+        The new weights file.
+    """
+    tensors, sidecar = read_pair(source)
+    if sidecar.get("kind") != MODEL_KIND:
+        raise CheckpointError(f"{weights_path(source)} is a {sidecar.get('kind')!r}, not a model checkpoint")
+    sidecar.pop("weights")
+    sidecar["published"] = dict(published)
+    return write_pair(target, tensors, sidecar)

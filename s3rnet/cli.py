@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--methods", default="bicubic,gsa,mtf-glp-hpm,cnmf", help="baselines")
     report.add_argument("--ablation", nargs="*", default=[], metavar="LABEL=CHECKPOINT", help="ablation runs to score")
 
+    publish = commands.add_parser("publish", help="score a trained checkpoint and copy it to assets/weights with its scores")
+    publish.add_argument("--checkpoint", required=True, help="e.g. runs/lite-oli4/best.safetensors")
+    publish.add_argument("--name", required=True, help="published name, e.g. lite-oli4")
+    publish.add_argument("--adapt", type=int, default=0, metavar="N", help="also score with N adaptation steps")
+    publish.add_argument("--machine", default="2 CPU cores", help="where it was trained (for the record)")
+
     commands.add_parser("scenes", help="list the scenes load_scene knows by name")
 
     train = commands.add_parser("train", help="train S3RNet on simulated problems from a scene's training region")
@@ -81,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        commands = {"info": _info, "evaluate": _evaluate, "scenes": _scenes, "train": _train, "report": _report}
+        commands = {"info": _info, "evaluate": _evaluate, "scenes": _scenes, "train": _train, "report": _report,
+                    "publish": _publish}
         return commands[args.command](args)
     except S3RNetError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -145,6 +152,46 @@ def _report(args: argparse.Namespace) -> int:
     )
     path = write_report(build_report(settings), args.out)
     print(f"wrote {path} (and results.json, robustness.csv/.plotly.json/.svg)")
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from .checkpoints import publish_checkpoint, read_pair, weights_path
+    from .evaluation import run_evaluation
+    from .inference import WEIGHTS_DIR
+
+    source = weights_path(args.checkpoint)
+    _, sidecar = read_pair(source)
+    msi = sidecar["msi"]["name"]
+    state = source.parent / "state.json"
+    seconds = json.loads(state.read_text())["seconds"] if state.is_file() else None
+    cases = {
+        "test": {}, "test_snr35": {"snr_db": 35.0}, "test_spectral_shift": {"spectral_shift": True},
+    }
+    if args.adapt:
+        cases["test_spectral_shift_adapt"] = {"spectral_shift": True, "adapt_steps": args.adapt}
+    scores, commands = {}, {}
+    for case, options in cases.items():
+        result = run_evaluation("indian_pines", split="test", methods=["gsa", "s3rnet"], msi=msi, checkpoint=str(source), **options)
+        scores[case] = {name: {k: round(v, 4) for k, v in entry.items() if k in ("psnr", "sam", "ergas", "seconds")}
+                        for name, entry in result.methods.items()}
+        flags = " ".join(
+            f"--snr-db {v:g}" if k == "snr_db" else "--spectral-shift" if k == "spectral_shift" else f"--adapt {v}"
+            for k, v in options.items()
+        )
+        commands[case] = (f"python -m s3rnet evaluate --scene indian_pines --split test --msi {msi} "
+                          f"--methods gsa,s3rnet --checkpoint {args.name} {flags}").strip()
+    published = {
+        "name": args.name,
+        "trained_from": str(source),
+        "training_seconds": seconds,
+        "training_machine": args.machine,
+        "scores": scores,
+        "commands": commands,
+    }
+    target = publish_checkpoint(source, WEIGHTS_DIR / args.name, published)
+    print(json.dumps(scores, indent=2))
+    print(f"published {target}")
     return 0
 
 
