@@ -18,9 +18,9 @@ $(INSTALLED): $(PY) pyproject.toml
 
 install: $(INSTALLED)
 
-# Until the Gradio app exists, the main program is the evaluation on the embedded scene.
+# The Gradio app on http://127.0.0.1:7860 (S3RNET_APP_PORT to change the port).
 app: install
-	$(PY) -m s3rnet evaluate --scene indian_pines --split test --msi oli4
+	GRADIO_ANALYTICS_ENABLED=False $(PY) app/main.py
 
 test: install
 	$(PY) -m pytest
