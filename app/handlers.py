@@ -164,13 +164,13 @@ class UploadOutcome:
 
 
 def load_upload(files: Sequence[str] | str | None, wavelengths_text: str, session: SessionState | None,
-                startup: FusionResult, max_bytes: int) -> tuple[UploadOutcome, SessionState]:
+                startup: FusionResult, max_bytes: int, variable: str = "") -> tuple[UploadOutcome, SessionState]:
     """Read an uploaded scene into the session; a refused upload leaves the session unchanged."""
     session = session or SessionState(result=startup)
     if isinstance(files, str):
         files = [files]
     try:
-        scene = scenes.read_upload(files or [], wavelengths_text, max_bytes=max_bytes)
+        scene = scenes.read_upload(files or [], wavelengths_text, max_bytes=max_bytes, variable=variable or "")
     except S3RNetError as exc:
         return UploadOutcome(None, f"Upload refused: {exc}", False), session
     scene = scene.with_cube(scene.cube, meta=dict(scene.meta, upload_id=uuid.uuid4().hex))

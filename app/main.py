@@ -165,6 +165,10 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                                  "ENVI headers and .npz files with a 'wavelengths' array carry their own.",
                             placeholder="400-2500", elem_id="wavelengths",
                         )
+                        variable = gr.Textbox(
+                            "", label="Variable holding the cube (.mat / .npz with several arrays)",
+                            placeholder="for example indian_pines_corrected", elem_id="variable",
+                        )
                         load_button = gr.Button("Load the uploaded scene", elem_id="load-button")
                         gr.Markdown(f"Files up to {max_upload_mb:.0f} MB.")
                 with gr.Accordion("2. Simulation", open=True):
@@ -244,9 +248,9 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                             rgb_lrhsi = _view_image("rgb-lrhsi", first["rgb_lrhsi"])
                             rgb_hrmsi = _view_image("rgb-hrmsi", first["rgb_hrmsi"])
                         with gr.Row():
-                            with gr.Column(scale=1):
+                            with gr.Column(scale=4):
                                 profile = gr.Plot(first["profile"], label="Spectral profile", elem_id="profile")
-                            with gr.Column(scale=1):
+                            with gr.Column(scale=5):
                                 metrics = gr.Dataframe(first["metrics"], label="Metrics on this region",
                                                        interactive=False, elem_id="metrics")
                                 gr.Markdown("PSNR and SSIM: higher is better; SAM, RMSE and ERGAS: lower is better. "
@@ -317,13 +321,13 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
 
         scene.change(on_scene_change, [scene, session], [region, scene_details], api_visibility="private")
 
-        def load_scene(files, wavelengths_text, state):
+        def load_scene(files, wavelengths_text, variable, state):
             """Read an uploaded scene (ENVI .hdr + .img, .mat, .npy, .npz) into this session.
 
             Returns the status message, the scene dropdown (the upload selected when it was read)
             and the region dropdown. A refused upload changes nothing else.
             """
-            outcome, state = handlers.load_upload(files, wavelengths_text, state, startup, max_bytes)
+            outcome, state = handlers.load_upload(files, wavelengths_text, state, startup, max_bytes, variable)
             if not outcome.ok:
                 gr.Warning(outcome.message)
                 return f"**Problem:** {outcome.message}", gr.skip(), gr.skip(), gr.skip(), state
@@ -333,8 +337,8 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                     gr.update(choices=choices, value=value), info, state)
 
         load_outputs = [status, scene, region, scene_details, session]
-        load_button.click(load_scene, [upload, wavelengths, session], load_outputs, api_name="load_scene")
-        upload.upload(load_scene, [upload, wavelengths, session], load_outputs, api_visibility="private")
+        load_button.click(load_scene, [upload, wavelengths, variable, session], load_outputs, api_name="load_scene")
+        upload.upload(load_scene, [upload, wavelengths, variable, session], load_outputs, api_visibility="private")
 
         def on_msi_change(msi_name, current):
             """Preselect a checkpoint trained for this MSI response, when there is one."""

@@ -177,7 +177,8 @@ def parse_wavelengths(text: str, bands: int) -> np.ndarray | None:
     return values
 
 
-def read_upload(paths: Sequence[str | Path], wavelengths_text: str = "", max_bytes: int | None = None) -> Scene:
+def read_upload(paths: Sequence[str | Path], wavelengths_text: str = "", max_bytes: int | None = None,
+                variable: str = "") -> Scene:
     """Turn uploaded files into a scene.
 
     The files are copied, under their own names, into one fresh folder first: an ENVI header
@@ -191,6 +192,8 @@ def read_upload(paths: Sequence[str | Path], wavelengths_text: str = "", max_byt
         Band centres in nm for files that hold none (see :func:`parse_wavelengths`).
     max_bytes : int, optional
         Refuse uploads larger than this in total.
+    variable : str
+        Name of the cube in a ``.mat`` / ``.npz`` file that holds several arrays.
 
     Raises
     ------
@@ -227,7 +230,8 @@ def read_upload(paths: Sequence[str | Path], wavelengths_text: str = "", max_byt
         main = folder / scenes[0].name
         if headers and not any(f.suffix.lower() in DATA_FILE_SUFFIXES + ("",) for f in files if f not in headers):
             raise UploadError(f"{main.name}: the ENVI header came without its data file (.img); upload both together")
-        scene = load_scene(main)
+        options = {"variable": variable.strip()} if variable and variable.strip() and main.suffix.lower() in (".mat", ".npz") else {}
+        scene = load_scene(main, **options)
         wavelengths = parse_wavelengths(wavelengths_text, scene.bands)
         if wavelengths is not None:
             scene = scene.with_cube(scene.cube, wavelengths=wavelengths, fwhm=None)

@@ -118,6 +118,11 @@ def bad_files(tmp_path_factory, indian_pines):
     np.savez(folder / "vnir60.npz", cube=cube[:, :, :60], wavelengths=indian_pines.wavelengths[:60])
     files["vnir60"] = [folder / "vnir60.npz"]
 
+    from scipy.io import savemat
+
+    savemat(folder / "two_cubes.mat", {"radiance": cube[:, :, :40], "mask": np.ones((64, 64, 2))})
+    files["two cubes"] = [folder / "two_cubes.mat"]
+
     np.save(folder / "tiny.npy", cube[:20, :20, :])
     files["tiny"] = [folder / "tiny.npy"]
 
@@ -305,6 +310,10 @@ def test_uploads_read_and_refuse_clearly(bad_files):
     for name, (error, message) in problems.items():
         with pytest.raises(error, match=message):
             scenes.read_upload(bad_files[name], max_bytes=MAX_UPLOAD_MB * 2**20)
+    with pytest.raises(SceneFormatError, match="several 3-D arrays"):
+        scenes.read_upload(bad_files["two cubes"])
+    chosen = scenes.read_upload(bad_files["two cubes"], "400-800", variable="radiance")
+    assert chosen.shape == (64, 64, 40) and chosen.wavelengths[-1] == 800
     with pytest.raises(scenes.UploadError, match="needs its .hdr"):
         scenes.read_upload([bad_files["good envi"][1]])
     with pytest.raises(scenes.UploadError, match="without its data file"):
