@@ -45,7 +45,8 @@ class FusionSettings:
     """Every choice behind one fusion run (what the page's controls hold).
 
     ``lrhsi_snr_db`` / ``hrmsi_snr_db`` are ``inf`` for no noise; ``checkpoint`` is None when
-    S3RNet is not asked for or no weights exist.
+    S3RNet is not asked for or no weights exist; ``adapt_steps`` (test-time adaptation) and
+    ``project`` (projection of S3RNet's output onto its inputs) apply to S3RNet only.
     """
 
     scene: str = "indian_pines"
@@ -59,6 +60,7 @@ class FusionSettings:
     methods: tuple[str, ...] = (MODEL, *FAST_BASELINES)
     checkpoint: str | None = None
     adapt_steps: int = 0
+    project: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly (``inf`` written as the string ``"inf"``, as the library does)."""
@@ -224,6 +226,7 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
         return model_checkpoint, library.run_evaluation(
             region, methods=chosen, checkpoint=model_checkpoint,
             adapt_steps=settings.adapt_steps if MODEL in chosen else 0,
+            project=settings.project and MODEL in chosen,
             progress=lambda fraction, message: report(0.05 + 0.9 * fraction, message), **common,
         )
 

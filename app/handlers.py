@@ -186,7 +186,8 @@ def load_upload(files: Sequence[str] | str | None, wavelengths_text: str, sessio
 
 def make_settings(scene: str, region: str, msi: str, psf: str, lrhsi_no_noise: bool, lrhsi_snr_db: float,
                   hrmsi_no_noise: bool, hrmsi_snr_db: float, shift_rows: float, shift_cols: float, seed: float,
-                  methods: Sequence[str], checkpoint: str | None, adapt: bool, adapt_steps: float) -> FusionSettings:
+                  methods: Sequence[str], checkpoint: str | None, adapt: bool, adapt_steps: float,
+                  project: bool = False) -> FusionSettings:
     """The page's control values as :class:`FusionSettings` (checked)."""
     def snr(no_noise: bool, value: float, what: str) -> float:
         if no_noise or value is None:
@@ -207,6 +208,7 @@ def make_settings(scene: str, region: str, msi: str, psf: str, lrhsi_no_noise: b
         shift=(float(shift_rows or 0.0), float(shift_cols or 0.0)), seed=int(float(seed)),
         methods=tuple(m.strip() for m in methods), checkpoint=None if checkpoint in (None, "", NO_CHECKPOINT) else checkpoint,
         adapt_steps=int(adapt_steps) if adapt and MODEL in methods else 0,
+        project=bool(project) and MODEL in methods,
     )
 
 
@@ -316,7 +318,9 @@ def status_text(result: FusionResult, origin: str = "") -> str:
         noise += f", HR-MSI SNR {s.hrmsi_snr_db:g} dB"
     adapt = ""
     if result.model is not None and getattr(result.model, "adapt_seconds", 0):
-        adapt = f", adapted to the scene in {result.model.adapt_seconds:.1f} s"
+        adapt = f", S3RNet adapted to the scene in {result.model.adapt_seconds:.1f} s"
+    if result.protocol.get("projection"):
+        adapt += ", S3RNet projected onto its inputs"
     lines = [
         f"**Done** in {result.seconds:.1f} s{f' ({origin})' if origin else ''}: {result.scene_name}, rows {r0}-{r1}, cols {c0}-{c1} "
         f"({result.shape[0]} x {result.shape[1]} px, {result.shape[2]} bands); MSI {s.msi}, PSF {s.psf}, {noise}, "

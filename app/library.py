@@ -3,16 +3,11 @@
 Every call from the app into the library's evaluation and inference goes through this module, so
 that the app holds no science of its own and reports exactly what ``python -m s3rnet evaluate``
 reports for the same settings.
-
-TEMPORARY ADAPTER: while the library's ``run_evaluation`` grows its ``adapt_steps`` /
-``progress`` arguments and ``Evaluation.extras``, the fallbacks marked ``# ADAPTER`` keep the app
-working with an older library. They go away once those exist everywhere.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import os
 import re
 from collections.abc import Callable
@@ -25,7 +20,6 @@ from s3rnet import evaluation as _evaluation
 from s3rnet import inference as _inference
 from s3rnet.data import Scene
 from s3rnet.degrade import Simulation, simulate
-from s3rnet.errors import S3RNetError
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -65,10 +59,6 @@ def prepare_scene(scene: Scene, checkpoint: str) -> Scene:
     return _inference.prepare_scene(scene, checkpoint_metadata(checkpoint))
 
 
-def _accepts(function: Callable, name: str) -> bool:
-    return name in inspect.signature(function).parameters
-
-
 def run_evaluation(
     scene: Scene,
     *,
@@ -82,6 +72,7 @@ def run_evaluation(
     seed: int,
     checkpoint: str | None,
     adapt_steps: int = 0,
+    project: bool = False,
     progress: ProgressCallback | None = None,
 ) -> _evaluation.Evaluation:
     """``s3rnet.evaluation.run_evaluation`` on an already chosen region (``split=None``).
@@ -89,18 +80,11 @@ def run_evaluation(
     The region is cut by the app (a declared split region, a tile or the whole scene), so the
     library evaluates the scene it is given as a whole, exactly as the CLI does for that region.
     """
-    options: dict[str, Any] = dict(
-        split=None, methods=list(methods), msi=msi, psf=psf, ratio=ratio, snr_db=snr_db,
-        hrmsi_snr_db=hrmsi_snr_db, shift=shift, seed=seed, checkpoint=checkpoint,
+    return _evaluation.run_evaluation(
+        scene, split=None, methods=list(methods), msi=msi, psf=psf, ratio=ratio, snr_db=snr_db,
+        hrmsi_snr_db=hrmsi_snr_db, shift=shift, seed=seed, checkpoint=checkpoint, adapt_steps=adapt_steps,
+        project=project, progress=progress,
     )
-    function = _evaluation.run_evaluation
-    if _accepts(function, "adapt_steps"):
-        options["adapt_steps"] = adapt_steps
-    elif adapt_steps:  # ADAPTER: the installed library cannot adapt yet.
-        raise S3RNetError("test-time adaptation needs a newer s3rnet library (run_evaluation(adapt_steps=...))")
-    if _accepts(function, "progress"):
-        options["progress"] = progress
-    return function(scene, **options)
 
 
 def simulation_of(scene: Scene, *, msi: str, psf: str, ratio: int, snr_db: float, hrmsi_snr_db: float,
@@ -119,8 +103,7 @@ def simulation_of(scene: Scene, *, msi: str, psf: str, ratio: int, snr_db: float
 
 def model_extras(evaluation: _evaluation.Evaluation) -> Any | None:
     """S3RNet's ``ModelFusion`` (cube, SSAWB weights, fused features, adaptation time), if any."""
-    extras = getattr(evaluation, "extras", None) or {}
-    return extras.get("s3rnet")
+    return evaluation.extras.get("s3rnet")
 
 
 def channel_energy_summary(fused_features: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:

@@ -217,6 +217,10 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                                              "slower, with a progress bar.", elem_id="adapt")
                     adapt_steps = gr.Slider(5, 200, value=DEFAULT_ADAPT_STEPS, step=5, label="Adaptation steps",
                                             elem_id="adapt-steps")
+                    project = gr.Checkbox(False, label="Project S3RNet onto its inputs",
+                                          info="Corrects the fused cube so that, degraded again, it gives back the "
+                                               "LR-HSI and HR-MSI exactly (helps most on clean inputs).",
+                                          elem_id="project")
                 fuse_button = gr.Button("Fuse", variant="primary", size="lg", elem_id="fuse-button")
                 with gr.Accordion("5. Export", open=False):
                     gr.Markdown("Downloads of the current result of this session.")
@@ -356,7 +360,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
         # ---------------------------------------------------------------- fusion
         def fuse(scene: str, region: str, msi: str, psf: str, lrhsi_no_noise: bool, lrhsi_snr_db: float,
                  hrmsi_no_noise: bool, hrmsi_snr_db: float, shift_rows: float, shift_cols: float, seed: float,
-                 methods: list[str], checkpoint: str | None, adapt: bool, adapt_steps: float,
+                 methods: list[str], checkpoint: str | None, adapt: bool, adapt_steps: float, project: bool,
                  colour_mode: str, wavelength_nm: float, baseline: str | None, state,
                  progress=gr.Progress()):
             """Simulate the LR-HSI and HR-MSI from a region of a scene, fuse them and score each method.
@@ -369,7 +373,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
             try:
                 settings = handlers.make_settings(
                     scene, region, msi, psf, lrhsi_no_noise, lrhsi_snr_db, hrmsi_no_noise, hrmsi_snr_db,
-                    shift_rows, shift_cols, seed, methods or [], checkpoint, adapt, adapt_steps,
+                    shift_rows, shift_cols, seed, methods or [], checkpoint, adapt, adapt_steps, project,
                 )
                 result, state, reused = handlers.fuse(
                     settings, state, startup, progress=lambda fraction, message: progress(fraction, desc=message)
@@ -389,7 +393,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
             ]
 
         fuse_inputs = [scene, region, msi, psf, lrhsi_no_noise, lrhsi_snr_db, hrmsi_no_noise, hrmsi_snr_db,
-                       shift_rows, shift_cols, seed, methods, checkpoint, adapt, adapt_steps,
+                       shift_rows, shift_cols, seed, methods, checkpoint, adapt, adapt_steps, project,
                        colour_mode, wavelength, baseline, session]
         fuse_button.click(fuse, fuse_inputs, [status, session, *view_outputs, baseline],
                           api_name="fuse", concurrency_id="fusion", concurrency_limit=1)

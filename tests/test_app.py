@@ -182,10 +182,10 @@ def test_wavelengths_typed_by_the_user():
 
 def test_settings_from_controls_are_checked():
     settings = handlers.make_settings("indian_pines", "split:test", "oli6", "gaussian", False, 20, True, 35,
-                                      0.5, -1, 7, ["gsa"], "none", True, 40)
+                                      0.5, -1, 7, ["gsa"], "none", True, 40, True)
     assert settings.lrhsi_snr_db == 20 and math.isinf(settings.hrmsi_snr_db)
     assert settings.shift == (0.5, -1.0) and settings.seed == 7
-    assert settings.checkpoint is None and settings.adapt_steps == 0  # no S3RNet, nothing to adapt
+    assert settings.checkpoint is None and settings.adapt_steps == 0 and not settings.project  # no S3RNet
     with pytest.raises(ConfigError, match="between 5 and 50 dB"):
         handlers.make_settings("indian_pines", "whole", "oli4", "box", False, 80, True, 35, 0, 0, 0,
                                ["gsa"], None, False, 0)
@@ -361,11 +361,11 @@ def test_fuse_and_spectrum_equal_the_cli(server, tmp_path, indian_pines):
     client = _client(url)
     methods = ([compute.MODEL] if CHECKPOINT else []) + FAST
     outputs = client.predict(region="split:test", psf="gaussian", lrhsi_no_noise=False, lrhsi_snr_db=30, seed=5,
-                             methods=methods, api_name="/fuse")
+                             methods=methods, project=bool(CHECKPOINT), api_name="/fuse")
     status, table, evaluation = outputs[0], outputs[1], outputs[2]
     assert status.startswith("**Done**")
     assert [row[0] for row in table["data"]] == [views.label(m) for m in methods]
-    extra = ["--checkpoint", CHECKPOINT] if CHECKPOINT else []
+    extra = ["--checkpoint", CHECKPOINT, "--project"] if CHECKPOINT else []
     cli = _cli_metrics(tmp_path, methods, extra)
     assert set(evaluation["methods"]) == set(cli["methods"])
     for method, scores in cli["methods"].items():
@@ -373,6 +373,8 @@ def test_fuse_and_spectrum_equal_the_cli(server, tmp_path, indian_pines):
             assert evaluation["methods"][method][metric] == pytest.approx(scores[metric], rel=1e-6), (method, metric)
     assert evaluation["protocol"]["region"] == cli["protocol"]["region"]
     assert evaluation["protocol"]["lrhsi_snr_db"] == 30.0 and evaluation["protocol"]["psf"] == "gaussian"
+    if CHECKPOINT:
+        assert evaluation["protocol"]["projection"] is True and "projected onto its inputs" in status
 
     values = client.predict(x=40, y=11, api_name="/spectrum")[0]
     region = split_region(indian_pines, "test")
