@@ -119,8 +119,8 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
     settings = default_settings()
     startup, _, _ = handlers.fuse(settings, None, None)
     # The page opens on the spectrum of the region's centre pixel; a click shows another.
-    centre = (startup.shape[1] // 2, startup.shape[0] // 2)
-    first = handlers.render_views(startup, views.DEFAULT_COLOUR_MODE, DEFAULT_WAVELENGTH_NM, None, centre)
+    first = handlers.render_views(startup, views.DEFAULT_COLOUR_MODE, DEFAULT_WAVELENGTH_NM, None,
+                                  (startup.shape[1] // 2, startup.shape[0] // 2))
     max_bytes = int(max_upload_mb * 2**20)
     checkpoints = handlers.checkpoint_choices()
 
@@ -378,8 +378,9 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                 result, state, reused = handlers.fuse(
                     settings, state, startup, progress=lambda fraction, message: progress(fraction, desc=message)
                 )
-                rendered = handlers.render_views(result, colour_mode, wavelength_nm, baseline,
-                                                 state.pixel)
+                # The last clicked pixel, or the centre of the region until there is one.
+                pixel = state.pixel or (result.shape[1] // 2, result.shape[0] // 2)
+                rendered = handlers.render_views(result, colour_mode, wavelength_nm, baseline, pixel)
             except S3RNetError as exc:
                 gr.Warning(str(exc))
                 return [f"**Problem:** {exc}", state, *([gr.skip()] * (len(VIEW_KEYS) + 1))]

@@ -414,8 +414,10 @@ def weights_figure(result: FusionResult) -> go.Figure:
         hovertext=[BRANCH_MEANINGS[b] for b in BRANCH_NAMES],
     ))
     figure.update_yaxes(range=[0, 1.15])
-    return _layout(figure, "Mean weight per branch<br><sup>bars: one standard deviation over the pixels; "
-                   "under each: share of pixels where it weighs most</sup>", "", "mean weight")
+    _layout(figure, "Mean weight per branch<br><sup>whiskers: 1 std over pixels; below: where it weighs most</sup>",
+            "", "mean weight")
+    figure.update_layout(margin={"b": 90})
+    return figure
 
 
 def energy_figure(result: FusionResult) -> go.Figure:
