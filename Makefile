@@ -1,6 +1,6 @@
 # Two commands do all the set-up from a fresh clone:
 #   make app    create .venv if missing, install, start the main program
-#   make test   same set-up, then the whole test suite
+#   make test   same set-up, then the whole test suite and the notebooks (quick mode, nbmake)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -24,6 +24,7 @@ app: install
 
 test: install
 	$(PY) -m pytest
+	S3RNET_QUICK=1 $(PY) -m pytest --nbmake --nbmake-timeout=600 notebooks
 
 clean:
 	rm -rf $(VENV) .pytest_cache

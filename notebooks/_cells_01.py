@@ -141,7 +141,7 @@ shade_water(scene_fig, row=1, col=3)
 image_axes(scene_fig, 1, 2)
 scene_fig.update_xaxes(title_text="wavelength (nm)", row=1, col=3)
 scene_fig.update_yaxes(title_text="radiance", row=1, col=3)
-scene_fig.update_layout(height=380, margin=dict(t=40, b=40, l=30, r=10), showlegend=False)
+scene_fig.update_layout(height=380, width=900, margin=dict(t=40, b=40, l=30, r=10), showlegend=False)
 
 
 def show_band(change):
@@ -210,7 +210,7 @@ psf_fig.add_vline(x=1 / 8, line_dash="dot", row=1, col=2)
 psf_fig.add_hline(y=0.3, line_dash="dot", line_color="grey", row=1, col=2)
 psf_fig.update_xaxes(title_text="HR pixels from the block centre", row=1, col=1)
 psf_fig.update_xaxes(title_text="cycles per HR pixel", range=[0, 0.5], row=1, col=2)
-psf_fig.update_layout(height=360, barmode="overlay", margin=dict(t=40, b=40, l=30, r=10))
+psf_fig.update_layout(height=360, width=900, barmode="overlay", margin=dict(t=40, b=40, l=30, r=10))
 psf_label = widgets.HTML()
 
 
@@ -266,7 +266,7 @@ shade_water(srf_fig)
 srf_fig.update_xaxes(title_text="wavelength (nm)")
 srf_fig.update_yaxes(title_text="weight on each AVIRIS band", secondary_y=False)
 srf_fig.update_yaxes(title_text="radiance", secondary_y=True, showgrid=False)
-srf_fig.update_layout(height=380, margin=dict(t=30, b=40, l=30, r=10))
+srf_fig.update_layout(height=380, width=900, margin=dict(t=30, b=40, l=30, r=10))
 
 
 def show_response(change):
@@ -422,7 +422,7 @@ explorer.add_trace(go.Scatter(x=wl[order], name="truth", line_color="black"), ro
 explorer.add_trace(go.Scatter(x=wl[order], name="noisy LR-HSI", line_color="#d62728"), row=1, col=3)
 shade_water(explorer, row=1, col=3)
 image_axes(explorer, 1, 2)
-explorer.update_layout(height=400, margin=dict(t=40, b=40, l=30, r=10),
+explorer.update_layout(height=420, width=900, margin=dict(t=40, b=40, l=30, r=10),
                        legend=dict(orientation="h", y=-0.15))
 state = {"pixel": (70, 70), "sim": None}
 

@@ -168,9 +168,12 @@ def test_notebook_01_runs_in_jupyterlab_and_renders_widgets_and_plotly(jupyterla
                 timeout=60_000
             )
 
-            explorer = page.locator(".js-plotly-plot", has_text="LR-HSI, ratio 8").first
-            explorer.scroll_into_view_if_needed()
-            page.mouse.wheel(0, -250)
+            # The picture: the explorer's controls and figure at the top of the window.
+            page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
+            explorer = page.locator(".jp-OutputArea .widget-vbox", has_text="LR-HSI, ratio 8").first
+            explorer.evaluate("element => element.scrollIntoView({block: 'start'})")
+            page.mouse.move(700, 500)
+            page.mouse.wheel(0, -40)
             page.wait_for_timeout(500)  # let plotly finish drawing before the picture is taken
             page.screenshot(path=str(shot))
         finally:
