@@ -17,7 +17,6 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-import math  # noqa: E402
 import sys  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -32,7 +31,7 @@ import gradio as gr  # noqa: E402
 
 from app import handlers, scenes, views  # noqa: E402
 from app.compute import DEFAULT_ADAPT_STEPS, FAST_BASELINES, METHOD_LABELS, MODEL, SLOW_BASELINES, FusionResult, FusionSettings  # noqa: E402
-from app.state import SessionState, close_session  # noqa: E402
+from app.state import close_session  # noqa: E402
 from s3rnet.degrade import MSI_RESPONSES, PSFS  # noqa: E402
 from s3rnet.errors import S3RNetError  # noqa: E402
 

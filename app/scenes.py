@@ -30,7 +30,7 @@ from s3rnet.data import (
     split_region,
     tile_origins,
 )
-from s3rnet.errors import S3RNetError, SceneFormatError, ShapeError, WavelengthError
+from s3rnet.errors import SceneFormatError, ShapeError, WavelengthError
 
 RATIO = 4
 # Side of the tiles offered for scenes larger than one tile: the size the CPU preset is made
@@ -255,5 +255,5 @@ def describe(scene: Scene) -> str:
 __all__ = [
     "MIN_SIDE", "RATIO", "TILE", "UPLOAD_PREFIX", "UploadError", "builtin_scene_names", "check_size",
     "cut_region", "default_region", "describe", "load_named_scene", "parse_wavelengths", "read_upload",
-    "region_box", "region_choices", "scene_label", "S3RNetError",
+    "region_box", "region_choices", "scene_label",
 ]

@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
 from app import compute, exports, handlers, scenes, views  # noqa: E402
 from app.state import SessionState  # noqa: E402
 from s3rnet.baselines import get_method  # noqa: E402
-from s3rnet.data import load_scene, split_region  # noqa: E402
+from s3rnet.data import split_region  # noqa: E402
 from s3rnet.degrade import simulate  # noqa: E402
 from s3rnet.errors import ConfigError, S3RNetError, SceneDataError, SceneFormatError, ShapeError  # noqa: E402
 
