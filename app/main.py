@@ -129,10 +129,9 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
             "# S3RNet Explorer: hyperspectral pansharpening\n"
             "Simulate a low-resolution hyperspectral image (LR-HSI) and a high-resolution multispectral "
             "image (HR-MSI) from a real AVIRIS scene, fuse them with S3RNet and classical methods, and compare "
-            "the results with the ground truth. **Click any image** to see the spectrum of that pixel.",
+            f"with the ground truth. **Click any image** for the spectrum of that pixel. *{handlers.device_summary()}.*",
             elem_id="title",
         )
-        gr.Markdown(handlers.device_summary(), elem_id="device")
         status = gr.Markdown(handlers.status_text(startup, "computed at start-up"), elem_id="status")
 
         with gr.Row(equal_height=False):

@@ -93,6 +93,7 @@ def test_page_loads_slides_clicks_and_screenshots(server_url, browser):
         # The start-up result is on the page: composites, a metrics table with every method, a status.
         for elem_id in ("rgb-truth", "rgb-fused", "rgb-baseline", "rgb-lrhsi", "rgb-hrmsi"):
             page.locator(f"#{elem_id} img").first.wait_for(state="visible", timeout=60_000)
+        assert "S3RNet runs on the" in page.locator("#title").text_content()  # GPU or CPU, said in the page
         status = page.locator("#status").text_content()
         assert "Done" in status
         table = page.locator("#metrics").text_content()
