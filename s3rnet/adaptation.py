@@ -75,7 +75,7 @@ def adapt_model(
     *,
     normalisation: str = "global",
     estimate: str | None = None,
-    lr: float = 5e-5,
+    lr: float = 1e-5,
     sam_weight: float = 0.1,
     seed: int = 0,
     progress: ProgressCallback | None = None,
@@ -93,7 +93,9 @@ def adapt_model(
     normalisation, estimate
         As the network was trained (its checkpoint's metadata).
     lr : float
-        Adam learning rate, constant.
+        Adam learning rate, constant. Small: the reduced problem is tiny (9 x 9 LR pixels for a
+        144 x 144 scene), and on the Indian Pines val region 3e-5 for 150 steps already lost
+        0.3 dB where 1e-5 for 50 steps gained 0.05 dB.
     sam_weight : float
         Weight of the spectral angle in the loss.
     seed : int
