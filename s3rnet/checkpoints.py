@@ -563,4 +563,5 @@ def publish_checkpoint(
         raise CheckpointError(f"{weights_path(source)} is a {sidecar.get('kind')!r}, not a model checkpoint")
     sidecar.pop("weights")
     sidecar["published"] = dict(published)
+    weights_path(target).parent.mkdir(parents=True, exist_ok=True)
     return write_pair(target, tensors, sidecar)
