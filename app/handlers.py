@@ -68,6 +68,16 @@ def default_checkpoint(msi: str = DEFAULT_MSI, bands: int | None = None) -> str 
     return min(names, key=rank)
 
 
+def default_settings() -> FusionSettings:
+    """The start-up settings (also the API's defaults): Indian Pines, its first region, OLI 4-band
+    MSI, box PSF, no noise, S3RNet (when weights exist) and the fast baselines."""
+    scene = scenes.load_named_scene("indian_pines")
+    return FusionSettings(
+        scene="indian_pines", region=scenes.default_region(scene), msi=DEFAULT_MSI, psf="box",
+        methods=DEFAULT_METHODS, checkpoint=default_checkpoint(DEFAULT_MSI, scene.bands),
+    )
+
+
 def checkpoint_summary(name: str | None) -> str:
     """One line about a checkpoint: preset, bands, MSI response, validation score."""
     if not name or name == NO_CHECKPOINT:

@@ -19,6 +19,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import sys  # noqa: E402
 import warnings  # noqa: E402
+from concurrent.futures import Future, ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -27,10 +28,31 @@ if __package__ in (None, ""):
     # importable so that "app" and "s3rnet" resolve as packages.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+
+def _start_startup_fusion() -> Future:
+    """Compute the start-up result in a background thread.
+
+    Importing gradio takes seconds on a small CPU, and so does the start-up fusion: run as a
+    script, the app does both at once. The result lands in the shared result cache, where
+    :func:`build_demo` finds it.
+    """
+    def compute():
+        from app import handlers as startup_handlers
+
+        return startup_handlers.fuse(startup_handlers.default_settings(), None, None)[0]
+
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="startup-fusion")
+    future = executor.submit(compute)
+    executor.shutdown(wait=False)
+    return future
+
+
+_STARTUP_FUTURE = _start_startup_fusion() if __name__ == "__main__" else None
+
 import gradio as gr  # noqa: E402
 
 from app import handlers, scenes, views  # noqa: E402
-from app.compute import DEFAULT_ADAPT_STEPS, FAST_BASELINES, METHOD_LABELS, MODEL, SLOW_BASELINES, FusionResult, FusionSettings  # noqa: E402
+from app.compute import DEFAULT_ADAPT_STEPS, FAST_BASELINES, METHOD_LABELS, MODEL, SLOW_BASELINES, FusionResult  # noqa: E402
 from app.state import close_session  # noqa: E402
 from s3rnet.degrade import MSI_RESPONSES, PSFS  # noqa: E402
 from s3rnet.errors import S3RNetError  # noqa: E402
@@ -74,16 +96,6 @@ VIEW_KEYS = (
 IMAGE_KEYS = {key for key in VIEW_KEYS if key.startswith(("rgb_", "band_", "error_"))} - {"band_caption", "rgb_caption"} | {"weights"}
 
 
-def default_settings() -> FusionSettings:
-    """The start-up settings (also the API's defaults)."""
-    scene = scenes.load_named_scene("indian_pines")
-    return FusionSettings(
-        scene="indian_pines", region=scenes.default_region(scene), msi=handlers.DEFAULT_MSI, psf="box",
-        methods=handlers.DEFAULT_METHODS,
-        checkpoint=handlers.default_checkpoint(handlers.DEFAULT_MSI, scene.bands),
-    )
-
-
 def _image_update(view: tuple[Any, str] | None) -> Any:
     if view is None or view[0] is None:
         return gr.update(value=None, label=view[1] if view else None)
@@ -115,7 +127,12 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
         Uploads larger than this are refused with a message (the server itself refuses files of
         twice this size, see :func:`launch_options`).
     """
-    settings = default_settings()
+    settings = handlers.default_settings()
+    if _STARTUP_FUTURE is not None:
+        try:
+            _STARTUP_FUTURE.result()  # the background start-up fusion, now in the result cache
+        except Exception:  # noqa: BLE001 - fused again just below, where the error surfaces
+            pass
     startup, _, _ = handlers.fuse(settings, None, None)
     # The page opens on the spectrum of the region's centre pixel; a click shows another.
     first = handlers.render_views(startup, views.DEFAULT_COLOUR_MODE, DEFAULT_WAVELENGTH_NM, None,

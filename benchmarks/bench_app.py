@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from app import library, scenes
     from app.compute import pixel_spectra
-    from app.main import build_demo, default_settings, launch_options
+    from app.handlers import default_settings
+    from app.main import build_demo, launch_options
 
     settings = default_settings()
     scene = scenes.cut_region(scenes.load_named_scene(settings.scene), settings.region)
