@@ -121,8 +121,9 @@ def training_overlap_note(result: FusionResult) -> str | None:
                 seen.append(name)
     if not seen:
         return None
-    return (f"S3RNet's checkpoint was trained or selected on the {' and '.join(seen)} region of this scene, "
-            f"which this region overlaps: its scores here are optimistic. Choose the test region for a fair comparison.")
+    regions = " and ".join(seen) + (" regions" if len(seen) > 1 else " region")
+    return (f"S3RNet's checkpoint was trained or selected on the {regions} of this scene, which this "
+            f"region overlaps: its scores here are optimistic. Choose the test region for a fair comparison.")
 
 
 def device_summary() -> str:

@@ -267,9 +267,9 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                             rgb_lrhsi = _view_image("rgb-lrhsi", first["rgb_lrhsi"])
                             rgb_hrmsi = _view_image("rgb-hrmsi", first["rgb_hrmsi"])
                         with gr.Row():
-                            with gr.Column(scale=4):
+                            with gr.Column(scale=2):
                                 profile = gr.Plot(first["profile"], label="Spectral profile", elem_id="profile")
-                            with gr.Column(scale=5):
+                            with gr.Column(scale=3):
                                 metrics = gr.Dataframe(first["metrics"], label="Metrics on this region",
                                                        interactive=False, elem_id="metrics")
                                 gr.Markdown("PSNR and SSIM: higher is better; SAM, RMSE and ERGAS: lower is better. "

@@ -369,7 +369,11 @@ def spectrum_figure(spectra: dict[str, Any] | None) -> go.Figure:
                   "dash": "dot" if name == LOW_RES else None},
         ))
     title = f"Pixel x={spectra['x']}, y={spectra['y']} (scene row {spectra['row']}, column {spectra['col']})"
-    return _layout(figure, title, spectra["axis"], short_units(spectra["units"]))
+    _layout(figure, title, spectra["axis"], short_units(spectra["units"]))
+    # The legend goes under the plot, so that the curves keep the width of a narrow column.
+    figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0}, height=580,
+                         margin={"b": 170})
+    return figure
 
 
 def short_units(units: str) -> str:
