@@ -548,3 +548,18 @@ def test_adapting_to_the_scene_reports_progress(indian_pines):
     fractions = [fraction for fraction, _ in heard]
     assert fractions == sorted(fractions) and fractions[-1] >= 0.95
     assert any("adapt" in message.lower() for _, message in heard), heard
+
+
+@needs_checkpoint
+def test_checkpoint_follows_the_msi_response(indian_pines):
+    for msi in ("oli4", "oli6"):
+        chosen = handlers.default_checkpoint(msi, 200)
+        trained = {name: handlers.library.checkpoint_metadata(name)["msi"]["name"] for name in handlers.checkpoint_choices()}
+        if msi in trained.values():
+            assert trained[chosen] == msi
+    # The oli4 weights on an oli6 simulation: the baselines run, S3RNet says why it cannot.
+    settings = compute.FusionSettings(region="split:test", msi="oli6", methods=("s3rnet", "bicubic"),
+                                      checkpoint=handlers.default_checkpoint("oli4", 200))
+    result = compute.run_fusion(indian_pines, settings)
+    assert result.methods == ["bicubic"]
+    assert any(note.startswith("S3RNet did not run") and "MSI" in note for note in result.notes), result.notes
