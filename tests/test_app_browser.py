@@ -1,9 +1,11 @@
 """The app in a real browser: headless Debian Chromium driven by playwright.
 
 Loads the page (a complete start-up result must be on it), moves the band slider, clicks a pixel
-of an image, checks that the spectral profile changes to that pixel, and saves the screenshot the
-README shows (docs/screenshots/app.png). Every request the page makes must stay on the app's own
-server (offline use: no fonts, scripts or analytics from the internet).
+of an image, checks that the spectral profile changes to that pixel, and saves a screenshot: the
+one the README shows (docs/screenshots/app.png) when ``S3RNET_UPDATE_SCREENSHOTS=1`` or when it
+is missing, otherwise one in pytest's temporary folder, so that a test run leaves the committed
+picture alone. Every request the page makes must stay on the app's own server (offline use: no
+fonts, scripts or analytics from the internet).
 
 Skipped only when /usr/bin/chromium is missing (``apt-get install -y chromium``; never
 ``playwright install``).
@@ -11,6 +13,7 @@ Skipped only when /usr/bin/chromium is missing (``apt-get install -y chromium``;
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from pathlib import Path
@@ -71,7 +74,13 @@ def _profile_title(page) -> str:
     return page.locator("#profile .gtitle").first.text_content(timeout=30_000) or ""
 
 
-def test_page_loads_slides_clicks_and_screenshots(server_url, browser):
+def _screenshot_path(tmp_path: Path) -> Path:
+    if os.environ.get("S3RNET_UPDATE_SCREENSHOTS") == "1" or not SCREENSHOT.exists():
+        return SCREENSHOT
+    return tmp_path / SCREENSHOT.name
+
+
+def test_page_loads_slides_clicks_and_screenshots(server_url, browser, tmp_path):
     context = browser.new_context(viewport={"width": 1600, "height": 1300}, device_scale_factor=1)
     page = context.new_page()
     outside: list[str] = []
@@ -136,9 +145,10 @@ def test_page_loads_slides_clicks_and_screenshots(server_url, browser):
         assert page.locator("#profile .scatterlayer .trace").count() >= 4  # truth, LR-HSI, methods
 
         page.wait_for_timeout(500)  # let the plot finish its transition before the picture
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=False)
-        assert SCREENSHOT.stat().st_size > 50_000
+        picture = _screenshot_path(tmp_path)
+        picture.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(picture), full_page=False)
+        assert picture.stat().st_size > 50_000
     finally:
         context.close()
     assert not outside, f"the page asked for resources outside the app: {outside[:5]}"
