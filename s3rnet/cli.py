@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="simulate the inputs from a scene and score fusion methods")
     evaluate.add_argument("--scene", default="indian_pines", help="built-in name or path (.hdr, .mat, .npy, .npz)")
-    evaluate.add_argument("--split", default="test", help="region of the scene's declared split; the whole scene when none is declared")
+    evaluate.add_argument("--split", default="test", help="region of the scene's declared split, or 'whole'; the whole scene when none is declared")
     evaluate.add_argument("--msi", default="oli4", choices=MSI_RESPONSES)
     evaluate.add_argument("--psf", default="box", choices=PSFS)
     evaluate.add_argument("--ratio", type=int, default=4)

@@ -6,6 +6,7 @@ the app and the notebooks, so that they all report the same numbers for the same
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -27,16 +28,18 @@ from .metrics import evaluate_all
 
 METRIC_NAMES = ("psnr", "sam", "rmse", "ergas", "ssim")
 DEFAULT_METHODS = ("bicubic", "gsa", "mtf-glp-hpm", "cnmf")
+# The --split value that asks for the whole scene even when a split is declared.
+WHOLE_SCENE = "whole"
 
 
 def evaluation_region(scene: Scene, split: str | None = "test", ratio: int = 4) -> Scene:
     """The part of a scene to evaluate on.
 
     The region ``split`` of the scene's declared split when it has one; otherwise (or when
-    ``split`` is None) the whole scene, cropped to a multiple of the ratio. Which one was used is
+    ``split`` is None or ``"whole"``) the whole scene, cropped to a multiple of the ratio. Which one was used is
     recorded in the returned scene's ``meta["region"]``.
     """
-    if split is not None and scene.name in available_splits():
+    if split not in (None, WHOLE_SCENE) and scene.name in available_splits():
         return split_region(scene, split)
     whole = crop_to_multiple(scene, ratio)
     if "region" not in whole.meta:
@@ -61,12 +64,16 @@ class Evaluation:
     extras : dict
         Method name -> :class:`~s3rnet.inference.ModelFusion` (SSAWB weights, fused features)
         for the network; not serialised.
+    simulation : Simulation or None
+        The simulated problem the methods were scored on (ground truth and inputs); not
+        serialised.
     """
 
     protocol: dict[str, Any]
     methods: dict[str, dict[str, float]] = field(default_factory=dict)
     outputs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     extras: dict[str, Any] = field(default_factory=dict, repr=False)
+    simulation: Simulation | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"protocol": self.protocol, "methods": self.methods}
@@ -121,7 +128,7 @@ def evaluate_methods(
     """
     inputs = simulation.inputs()
     ratio = simulation.meta["ratio"]
-    result = Evaluation(protocol=dict(protocol or {}, **simulation.meta))
+    result = Evaluation(protocol=dict(protocol or {}, **simulation.meta), simulation=simulation)
     built = dict(resolved or {})
     for name in methods:
         if name not in built:
@@ -158,13 +165,23 @@ def _sub_progress(progress: ProgressCallback | None, index: int, count: int) -> 
 
 
 def _model_size(model: torch.nn.Module, inputs: FusionInputs) -> dict[str, int]:
-    from .models import count_macs, count_parameters
+    from .models import count_parameters
 
     height, width, bands = inputs.shape
     return {
         "params": count_parameters(model),
-        "macs": count_macs(model, bands, inputs.hrmsi.shape[-1], (height, width), ratio=inputs.ratio),
+        "macs": _macs(model.config, inputs.hrmsi.shape[-1], height, width, inputs.ratio),
     }
+
+
+@functools.lru_cache(maxsize=32)
+def _macs(config: Any, msi_bands: int, height: int, width: int, ratio: int) -> int:
+    # A network's MACs depend on its configuration and the sizes only: count once per size.
+    from .models import S3RNet, count_macs
+
+    with torch.device("meta"):
+        model = S3RNet(config)
+    return count_macs(model, config.bands, msi_bands, (height, width), ratio=ratio)
 
 
 def run_evaluation(

@@ -180,13 +180,18 @@ def checkpoint_grid(metadata: dict) -> SpectralGrid | None:
 
 
 def prepare_scene(scene: Scene, metadata: dict) -> Scene:
-    """The scene on the checkpoint's wavelength grid: unchanged when it already is, resampled
-    (:func:`s3rnet.data.resample`) otherwise. Units need no conversion: the network sees inputs
+    """The scene on the checkpoint's wavelength grid: unchanged when it already is (its FWHM
+    taken from the checkpoint when it has none), resampled (:func:`s3rnet.data.resample`)
+    otherwise. Units need no conversion: the network sees inputs
     normalised by their own statistics."""
     grid = checkpoint_grid(metadata)
     if grid is None or scene.wavelengths is None:
         return scene
     if scene.bands == grid.bands and np.abs(scene.wavelengths - grid.centres).max() <= 1.0:
+        if scene.fwhm is None:
+            # Same bands, widths unknown: the checkpoint's widths give the MSI response it was
+            # trained with, instead of one guessed from the band spacing.
+            return scene.with_cube(scene.cube, fwhm=grid.fwhm.copy())
         return scene
     return resample(scene, grid)
 

@@ -91,3 +91,25 @@ def test_cli_evaluate_with_a_checkpoint(trained, tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert wrong.returncode == 2 and "expects a 4-band MSI" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_whole_scene_on_request_with_the_simulation_kept(trained):
+    result = run_evaluation("indian_pines", split="whole", methods=["bicubic", "s3rnet"], checkpoint=str(trained))
+    assert result.protocol["region"] == {"rows": [0, 144], "cols": [0, 144]}
+    assert result.simulation.truth.shape == (144, 144, 200)
+    from s3rnet.metrics import psnr
+
+    assert result.methods["bicubic"]["psnr"] == pytest.approx(psnr(result.simulation.truth, result.outputs["bicubic"]))
+    # MACs counted once per configuration and size, and the same as counting the model itself.
+    from s3rnet.models import count_macs
+
+    model = CheckpointMethod(trained).model
+    assert result.methods["s3rnet"]["macs"] == count_macs(model, 200, 4, 144)
+
+
+def test_a_scene_without_fwhm_takes_the_checkpoint_widths(trained, indian_pines):
+    from s3rnet.inference import prepare_scene
+
+    metadata = CheckpointMethod(trained).metadata
+    bare = indian_pines.with_cube(indian_pines.cube, fwhm=None)
+    np.testing.assert_allclose(prepare_scene(bare, metadata).fwhm, metadata["fwhm_nm"])
