@@ -244,8 +244,8 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
     evaluated, simulation = library.simulation_of(region, checkpoint=used_checkpoint, **common)
     report(0.97, "preparing the views")
     protocol = _json_safe(evaluation.protocol)
-    if protocol.get("resampled") or protocol.get("resampled_to"):
-        notes.append(f"The scene was resampled onto the checkpoint's bands: {protocol.get('resampled') or protocol.get('resampled_to')}.")
+    if protocol.get("grid") not in (None, "the scene's own bands"):
+        notes.append(f"The scene was resampled onto the bands of checkpoint {protocol['grid']}.")
     result = FusionResult(
         settings=settings,
         scene_name=scene.name,
