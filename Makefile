@@ -24,7 +24,7 @@ app: install
 
 test: install
 	$(PY) -m pytest
-	S3RNET_QUICK=1 $(PY) -m pytest --nbmake --nbmake-timeout=600 notebooks
+	S3RNET_QUICK=1 OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m pytest --nbmake --nbmake-timeout=600 notebooks
 
 clean:
 	rm -rf $(VENV) .pytest_cache

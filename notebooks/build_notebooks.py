@@ -21,9 +21,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _cells_01 import CELLS as CELLS_01  # noqa: E402
+from _cells_02 import CELLS as CELLS_02  # noqa: E402
+from _cells_03 import CELLS as CELLS_03  # noqa: E402
 
 NOTEBOOKS = {
     "01_degradation.ipynb": CELLS_01,
+    "02_training.ipynb": CELLS_02,
+    "03_analysis.ipynb": CELLS_03,
 }
 
 
