@@ -87,9 +87,12 @@ same way must agree to the last digit.
 ("code", r"""
 published_file = REPO / "docs" / "results.json"
 published = json.loads(published_file.read_text()) if published_file.is_file() else None
-if QUICK or published is None:
+if QUICK:
     settings = ReportSettings(checkpoints=CHECKPOINTS, baselines=["bicubic", "gsa", "mtf-glp-hpm"],
                               adapt_steps=0)
+elif published is None:
+    # No docs/results.json to follow: every baseline, and 100 adaptation steps as published.
+    settings = ReportSettings(checkpoints=CHECKPOINTS, adapt_steps=100)
 else:
     # What `python -m s3rnet report` ran for docs/results.md, ablation included.
     # Ablation runs live in runs/ (not in git): those missing here are left out.
