@@ -157,7 +157,7 @@ live.add_trace(go.Scatter(x=[], y=[], name="validation PSNR", mode="lines+marker
 for name, colour in (("bicubic", "grey"), ("gsa", "black")):
     live.add_hline(y=reference.methods[name]["psnr"], line_dash="dash", line_color=colour,
                    annotation_text=f"{name} (val)", secondary_y=True)
-live.update_layout(height=380, xaxis_title="step", margin=dict(t=30, b=40, l=40, r=10))
+live.update_layout(height=380, width=900, xaxis_title="step", margin=dict(t=30, b=40, l=40, r=10))
 live.update_yaxes(title_text="loss", type="log", secondary_y=False)
 live.update_yaxes(title_text="validation PSNR (dB)", secondary_y=True)
 status = widgets.HTML()
@@ -252,7 +252,8 @@ record("adapted", {"checkpoint": PRETRAINED, "adapt_steps": ADAPT_STEPS, "protoc
 
 gain = psnr_per_band(truth_test, adapted.outputs["s3rnet"]) - psnr_per_band(truth_test, published.outputs["s3rnet"])
 order = np.argsort(wl)
-tta_fig = go.Figure(go.Bar(x=wl[order], y=gain[order], marker_color=np.where(gain[order] >= 0, "#2ca02c", "#d62728")))
+tta_fig = go.Figure(go.Bar(x=wl[order], y=gain[order], width=8,  # nm: some band centres are ~1 nm apart
+                           marker_color=np.where(gain[order] >= 0, "#2ca02c", "#d62728").tolist()))
 tta_fig.update_layout(height=320, xaxis_title="wavelength (nm)",
                       yaxis_title="PSNR change per band (dB)", margin=dict(t=20, b=40, l=40, r=10))
 tta_fig.show()

@@ -185,7 +185,7 @@ for index, branch in enumerate(BRANCHES):
     weight_fig.add_trace(go.Heatmap(z=weights_by_snr["clean"][index], zmin=0, zmax=1, colorscale="Viridis",
                                     showscale=index == 0), row=index // 2 + 1, col=index % 2 + 1)
 weight_fig.update_yaxes(autorange="reversed")
-weight_fig.update_layout(height=420, margin=dict(t=40, b=20, l=20, r=10))
+weight_fig.update_layout(height=420, width=900, margin=dict(t=40, b=20, l=20, r=10))
 stats_box = widgets.HTML()
 
 
@@ -297,11 +297,12 @@ band_fig = go.FigureWidget(make_subplots(rows=2, cols=1, shared_xaxes=True, vert
 band_fig.add_trace(go.Scatter(x=wl[order], y=per_band["gsa"][order], name="gsa", line_color="black"),
                    row=1, col=1)
 band_fig.add_trace(go.Scatter(x=wl[order], name="method"), row=1, col=1)
-band_fig.add_trace(go.Bar(x=wl[order], name="difference", showlegend=False), row=2, col=1)
+# Fixed bar width in nm: AVIRIS spectrometers overlap, so the closest band centres are ~1 nm apart.
+band_fig.add_trace(go.Bar(x=wl[order], width=8, name="difference", showlegend=False), row=2, col=1)
 shade_water(band_fig, row=1, col=1)
 shade_water(band_fig, row=2, col=1)
 band_fig.update_xaxes(title_text="wavelength (nm)", row=2, col=1)
-band_fig.update_layout(height=480, margin=dict(t=40, b=40, l=40, r=10))
+band_fig.update_layout(height=480, width=900, margin=dict(t=40, b=40, l=40, r=10))
 
 
 def show_method(change=None):
@@ -309,7 +310,7 @@ def show_method(change=None):
     difference = (per_band[name] - per_band["gsa"])[order]
     with band_fig.batch_update():
         band_fig.data[1].update(y=per_band[name][order], name=name)
-        band_fig.data[2].update(y=difference, marker_color=np.where(difference >= 0, "#2ca02c", "#d62728"))
+        band_fig.data[2].update(y=difference, marker_color=np.where(difference >= 0, "#2ca02c", "#d62728").tolist())
 
 
 method_pick.observe(show_method, names="value")
