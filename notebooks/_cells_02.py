@@ -155,8 +155,9 @@ live = go.FigureWidget(make_subplots(specs=[[{"secondary_y": True}]]))
 live.add_trace(go.Scatter(x=[], y=[], name="training loss", line=dict(width=1)), secondary_y=False)
 live.add_trace(go.Scatter(x=[], y=[], name="validation PSNR", mode="lines+markers"), secondary_y=True)
 for name, colour in (("bicubic", "grey"), ("gsa", "black")):
-    live.add_hline(y=reference.methods[name]["psnr"], line_dash="dash", line_color=colour,
-                   annotation_text=f"{name} (val)", secondary_y=True)
+    level = reference.methods[name]["psnr"]
+    live.add_trace(go.Scatter(x=[0, config.steps], y=[level, level], mode="lines", name=f"{name} (val)",
+                              line=dict(dash="dash", color=colour)), secondary_y=True)
 live.update_layout(height=380, width=900, xaxis_title="step", margin=dict(t=30, b=40, l=40, r=10))
 live.update_yaxes(title_text="loss", type="log", secondary_y=False)
 live.update_yaxes(title_text="validation PSNR (dB)", secondary_y=True)
