@@ -30,7 +30,6 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import torch
 from IPython.display import Markdown, display
 from plotly.subplots import make_subplots
 
@@ -39,9 +38,9 @@ from s3rnet.analysis import (
     BRANCHES, branch_weight_maps, branch_weight_stats, channel_energy, energy_sparsity, layerwise_cka,
 )
 from s3rnet.data import WATER_ABSORPTION_NM, load_scene
-from s3rnet.degrade import InputNormalisation, simulate
+from s3rnet.degrade import simulate
 from s3rnet.evaluation import evaluation_region, run_evaluation
-from s3rnet.inference import CheckpointMethod, list_checkpoints, to_tensor
+from s3rnet.inference import CheckpointMethod, list_checkpoints
 from s3rnet.metrics import psnr_per_band
 from s3rnet.report import ReportSettings, build_report, robustness_figure, robustness_frame
 from s3rnet.training import load_config, train
@@ -260,12 +259,7 @@ paper reads dark (low) off-diagonal blocks as branches specialising.
 ("code", r"""
 method = CheckpointMethod(CHECKPOINTS["oli4"], device="cpu")
 sim = simulate(region.cube, region.wavelengths, region.fwhm, msi="oli4")
-# The network sees its inputs scaled by their own statistics, as at inference.
-scales = InputNormalisation.fit(sim.lrhsi, sim.hrmsi, method.metadata["normalisation"])
-low, high = scales.normalise(sim.lrhsi, sim.hrmsi)
-with torch.no_grad():
-    _, layers = method.model.mbfn(to_tensor(low, method.device), to_tensor(high, method.device),
-                                  keep_layers=True)
+layers = method.fuse(sim.inputs(), keep_layers=True).layers
 labels, cka = layerwise_cka(layers, max_samples=4096, seed=0)
 cka_fig = go.Figure(go.Heatmap(z=cka, x=labels, y=labels, zmin=0, zmax=1, colorscale="Magma",
                                colorbar_title="CKA"))

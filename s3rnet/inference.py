@@ -82,12 +82,16 @@ class ModelFusion:
         F_fused (eq. 6), the features the reconstruction sees.
     adapt_seconds : float
         Time spent adapting the network to the scene (0 without adaptation).
+    layers : dict of str to list of ndarray, shape (nf, H, W), or None
+        Each branch's features after each residual group (for the layer-wise CKA of the
+        paper's Fig. 2), when asked for.
     """
 
     cube: np.ndarray
     weights: np.ndarray | None
     fused_features: np.ndarray
     adapt_seconds: float = 0.0
+    layers: dict[str, list[np.ndarray]] | None = None
 
 
 def run_model(
@@ -96,6 +100,7 @@ def run_model(
     normalisation: str = "global",
     estimate: str | None = None,
     device: torch.device | None = None,
+    keep_layers: bool = False,
 ) -> ModelFusion:
     """Fuse one scene with a network, keeping the SSAWB weights and the fused features.
 
@@ -111,6 +116,8 @@ def run_model(
         model with the ``"estimate"`` skip; computed on the normalised inputs, as in training.
     device : torch.device, optional
         Where the model lives; taken from its parameters when omitted.
+    keep_layers : bool
+        Also return every residual group's output features (:attr:`ModelFusion.layers`).
     """
     device = device or next(model.parameters()).device
     scales = InputNormalisation.fit(inputs.lrhsi, inputs.hrmsi, normalisation)
@@ -127,7 +134,10 @@ def run_model(
         model.train(was_training)
     cube = scales.denormalise(output.fused[0].float().permute(1, 2, 0).cpu().numpy()).astype(np.float32)
     weights = None if output.weights is None else output.weights[0].float().cpu().numpy()
-    return ModelFusion(cube, weights, output.fused_features[0].float().cpu().numpy())
+    layers = None
+    if keep_layers:
+        layers = {name: [f[0].float().cpu().numpy() for f in maps] for name, maps in output.layers.items()}
+    return ModelFusion(cube, weights, output.fused_features[0].float().cpu().numpy(), layers=layers)
 
 
 def fuse_with_model(
@@ -256,7 +266,9 @@ class CheckpointMethod:
                 f"these inputs were made with another one"
             )
 
-    def fuse(self, inputs: FusionInputs, progress: ProgressCallback | None = None) -> ModelFusion:
+    def fuse(
+        self, inputs: FusionInputs, progress: ProgressCallback | None = None, keep_layers: bool = False
+    ) -> ModelFusion:
         """Check, adapt (when asked), fuse and project (when asked) one scene.
 
         Parameters
@@ -264,6 +276,8 @@ class CheckpointMethod:
         inputs : FusionInputs
         progress : callable, optional
             ``progress(fraction, message)`` during the adaptation.
+        keep_layers : bool
+            Also return the branches' per-residual-group features (:attr:`ModelFusion.layers`).
         """
         from .adaptation import adapt_model
 
@@ -277,7 +291,7 @@ class CheckpointMethod:
                 seed=self.seed, progress=progress,
             )
             adapt_seconds = time.perf_counter() - start
-        result = run_model(model, inputs, normalisation, self.estimate, self.device)
+        result = run_model(model, inputs, normalisation, self.estimate, self.device, keep_layers)
         result.adapt_seconds = adapt_seconds
         if self.project:
             result.cube = project_onto_inputs(result.cube, inputs)
