@@ -129,7 +129,7 @@ def run_model(
     model.eval()
     try:
         with torch.no_grad(), autocast(device):
-            output = model(to_tensor(low, device), to_tensor(high, device), return_extras=True, **extra)
+            output = model(to_tensor(low, device), to_tensor(high, device), return_extras=True, keep_layers=keep_layers, **extra)
     finally:
         model.train(was_training)
     cube = scales.denormalise(output.fused[0].float().permute(1, 2, 0).cpu().numpy()).astype(np.float32)

@@ -75,6 +75,10 @@ def test_fuse_reports_weights_features_and_adaptation(gsa_checkpoint, oli4_simul
     height, width, bands = inputs.shape
     assert plain.weights.shape == (4, height, width) and ((plain.weights > 0) & (plain.weights < 1)).all()
     assert plain.fused_features.shape[1:] == (height, width)
+    assert plain.layers is None
+    layered = CheckpointMethod(gsa_checkpoint).fuse(inputs, keep_layers=True)
+    assert set(layered.layers) == {"Q", "K", "V", "Z"} and layered.layers["Q"][0].shape[1:] == (height, width)
+    np.testing.assert_array_equal(layered.cube, plain.cube)
     assert plain.adapt_seconds == 0 and adapted.adapt_seconds > 0 and calls == pytest.approx([1 / 3, 2 / 3, 1])
     assert not np.array_equal(plain.cube, adapted.cube)
     assert psnr(oli4_simulation.truth, plain.cube) > 20

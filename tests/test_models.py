@@ -334,3 +334,14 @@ def test_presets_are_listed():
     assert {"paper", "lite", "tiny"} <= set(list_presets())
     for name in list_presets():
         assert model_info(name, 8, 3, 16)["params"] > 0
+
+
+def test_extras_without_layers_give_the_same_result():
+    model = tiny().eval()
+    lrhsi, hrmsi = inputs(6, 3, 4)
+    with torch.no_grad():
+        full = model(lrhsi, hrmsi, return_extras=True)
+        light = model(lrhsi, hrmsi, return_extras=True, keep_layers=False)
+    assert all(full.layers[name] for name in full.layers)
+    assert not any(light.layers[name] for name in light.layers)
+    assert torch.equal(full.fused, light.fused) and torch.equal(full.weights, light.weights)

@@ -443,6 +443,7 @@ class S3RNet(nn.Module):
         return_extras: bool = False,
         *,
         estimate: torch.Tensor | None = None,
+        keep_layers: bool = True,
     ) -> torch.Tensor | S3RNetOutput:
         """Fuse an LR-HSI and an HR-MSI.
 
@@ -458,6 +459,9 @@ class S3RNet(nn.Module):
         estimate : Tensor, shape (B, C, r h, r w), optional
             The classical estimate E that the network corrects; required when the skip is
             ``"estimate"``, refused otherwise.
+        keep_layers : bool
+            With ``return_extras``, also keep every residual group's output (``layers``);
+            False leaves ``layers`` empty and frees those features as the forward goes.
 
         Returns
         -------
@@ -466,7 +470,7 @@ class S3RNet(nn.Module):
         """
         self.check_inputs(lrhsi, hrmsi)
         self.check_estimate(estimate, lrhsi.shape[0], hrmsi.shape[-2:])
-        branches, layers = self.mbfn(lrhsi, hrmsi, keep_layers=return_extras)
+        branches, layers = self.mbfn(lrhsi, hrmsi, keep_layers=return_extras and keep_layers)
         fused_features, weights = self.fusion(*(branches[name] for name in BRANCH_NAMES))
         fused = self.reconstruction(fused_features)
         if self.config.skip == "bicubic":
