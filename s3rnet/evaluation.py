@@ -24,9 +24,8 @@ from .degrade import Simulation, simulate
 from .errors import ConfigError
 from .fusion import FusionInputs
 from .inference import ProgressCallback
-from .metrics import evaluate_all
+from .metrics import Scorer, Scores
 
-METRIC_NAMES = ("psnr", "sam", "rmse", "ergas", "ssim")
 DEFAULT_METHODS = ("bicubic", "gsa", "mtf-glp-hpm", "cnmf")
 # The --split value that asks for the whole scene even when a split is declared.
 WHOLE_SCENE = "whole"
@@ -67,6 +66,12 @@ class Evaluation:
     simulation : Simulation or None
         The simulated problem the methods were scored on (ground truth and inputs); not
         serialised.
+    details : dict
+        Method name -> :class:`~s3rnet.metrics.Scores` (per-band PSNR, SAM and RMSE maps);
+        not serialised.
+    scorer : Scorer or None
+        The metrics against this ground truth, to score more cubes without computing the
+        reference's statistics again; not serialised.
     """
 
     protocol: dict[str, Any]
@@ -74,6 +79,8 @@ class Evaluation:
     outputs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     extras: dict[str, Any] = field(default_factory=dict, repr=False)
     simulation: Simulation | None = field(default=None, repr=False)
+    details: dict[str, Scores] = field(default_factory=dict, repr=False)
+    scorer: Scorer | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"protocol": self.protocol, "methods": self.methods}
@@ -117,6 +124,7 @@ def evaluate_methods(
     project: bool = False,
     progress: ProgressCallback | None = None,
     resolved: dict[str, Callable[[FusionInputs], np.ndarray]] | None = None,
+    scorer: Scorer | None = None,
 ) -> Evaluation:
     """Run each method on the simulated inputs and score it against the ground truth.
 
@@ -124,11 +132,15 @@ def evaluate_methods(
     reported at once (``resolved`` may hold methods already built, keyed by name). S3RNet's
     entry also carries its parameter count and multiply-accumulates at this scene's size; its
     seconds include the test-time adaptation. ``progress(fraction, message)`` hears of each
-    method and of the adaptation steps.
+    method and of the adaptation steps. ``scorer``, a :class:`~s3rnet.metrics.Scorer` from an
+    earlier evaluation, is reused when it scores against this very ground truth (another seed or
+    noise level on the same region), which spares computing the reference's statistics again.
     """
     inputs = simulation.inputs()
     ratio = simulation.meta["ratio"]
-    result = Evaluation(protocol=dict(protocol or {}, **simulation.meta), simulation=simulation)
+    if scorer is None or not scorer.matches(simulation.truth, ratio):
+        scorer = Scorer(simulation.truth, ratio)
+    result = Evaluation(protocol=dict(protocol or {}, **simulation.meta), simulation=simulation, scorer=scorer)
     built = dict(resolved or {})
     for name in methods:
         if name not in built:
@@ -145,8 +157,8 @@ def evaluate_methods(
         else:
             fused = method(inputs)
         seconds = time.perf_counter() - start
-        scores = evaluate_all(simulation.truth, fused, ratio=ratio)
-        result.methods[name] = {k: float(scores[k]) for k in METRIC_NAMES} | {"seconds": seconds}
+        result.details[name] = scores = scorer.score(fused)
+        result.methods[name] = scores.summary() | {"seconds": seconds}
         result.outputs[name] = fused
         if hasattr(method, "fuse"):
             result.methods[name] |= _model_size(method.model, inputs)
@@ -201,6 +213,7 @@ def run_evaluation(
     project: bool = False,
     spectral_shift: bool = False,
     progress: ProgressCallback | None = None,
+    scorer: Scorer | None = None,
 ) -> Evaluation:
     """The whole protocol from a scene name or path (what ``python -m s3rnet evaluate`` runs).
 
@@ -208,6 +221,7 @@ def run_evaluation(
     wavelength grid when it has other bands (:func:`s3rnet.inference.prepare_scene`), and every
     method is scored there. ``spectral_shift`` multiplies the ground truth by
     :func:`reflectance_like_gain` first, a test of spectra unlike the training scene's.
+    ``scorer`` is offered to :func:`evaluate_methods` for reuse.
     """
     loaded = scene if isinstance(scene, Scene) else load_scene(scene)
     resolved = {}
@@ -242,7 +256,7 @@ def run_evaluation(
         },
     }
     return evaluate_methods(
-        simulation, methods, protocol, checkpoint, adapt_steps, project, progress, resolved=resolved
+        simulation, methods, protocol, checkpoint, adapt_steps, project, progress, resolved=resolved, scorer=scorer
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 from torchmetrics.functional.image import (
     error_relative_global_dimensionless_synthesis,
     peak_signal_noise_ratio,
@@ -88,6 +89,46 @@ def test_ssim_matches_torchmetrics_band_by_band(pair):
     ])
     np.testing.assert_allclose(metrics.ssim_per_band(reference, estimate), expected, rtol=RTOL)
     assert metrics.ssim(reference, estimate) == pytest.approx(expected.mean(), rel=RTOL)
+
+
+def test_ssim_of_a_good_fusion_matches_torchmetrics_to_float64_precision(oli4_simulation, pair):
+    # SSIM's error statistics are float32 (metrics.Scorer.ssim_per_band): on a fusion whose
+    # error is small, where rounding would show first, they must still give float64's answer.
+    reference, _ = pair
+    estimate = get_method("gsa")(oli4_simulation.inputs())
+    ref, est = as_torch(reference), as_torch(estimate)
+    span = reference.max(axis=(0, 1)) - reference.min(axis=(0, 1))
+    expected = np.array([
+        structural_similarity_index_measure(
+            est[:, b : b + 1], ref[:, b : b + 1], data_range=float(span[b])
+        ).item()
+        for b in range(reference.shape[-1])
+    ])
+    np.testing.assert_allclose(metrics.ssim_per_band(reference, estimate), expected, rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("shape", [(6, 6, 1), (7, 40, 3), (48, 144, 5), (50, 33, 2)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gaussian_blur_is_scipys_mirrored_gaussian(shape, dtype, pair):
+    # Real values: a corner of the test region, as many bands as asked.
+    reference, _ = pair
+    rows, cols, bands = shape
+    images = np.resize(reference[:rows, :cols, :bands], shape).astype(dtype)
+    expected = ndimage.gaussian_filter(images.astype(np.float64), 1.5, mode="mirror", radius=5, axes=(0, 1))
+    blurred = metrics.gaussian_blur(images)
+    assert blurred.shape == shape and blurred.dtype == dtype
+    tolerance = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(blurred, expected, rtol=tolerance, atol=tolerance * np.abs(expected).max())
+    stacked = metrics.gaussian_blur(np.stack([images, 2 * images]))
+    np.testing.assert_allclose(stacked[1], 2 * blurred, rtol=tolerance, atol=tolerance * np.abs(expected).max())
+
+
+def test_one_scorer_scores_every_estimate_as_a_fresh_one_would(oli4_simulation, pair):
+    reference, bicubic = pair
+    scorer = metrics.Scorer(reference)
+    for estimate in (bicubic, get_method("gsa")(oli4_simulation.inputs()), reference):
+        assert scorer.evaluate(estimate) == metrics.evaluate_all(reference, estimate)
+    np.testing.assert_array_equal(scorer.sam_map(bicubic), metrics.sam_map(reference, bicubic))
 
 
 def test_rmse_and_rmse_map_follow_their_definitions(pair):
