@@ -18,6 +18,7 @@ import numpy as np
 
 from s3rnet.data import Scene
 from s3rnet.errors import ConfigError, S3RNetError
+from s3rnet.metrics import Scorer, Scores
 
 from . import library
 from .scenes import RATIO, cut_region, region_box
@@ -92,6 +93,8 @@ class FusionResult:
         The library's protocol record (scene, region, degradation, checkpoint...).
     metrics : dict
         Method -> {"psnr", "sam", "rmse", "ergas", "ssim", "seconds", ...}, as the CLI prints.
+    details : dict
+        Method -> the library's Scores (per-band PSNR, SAM and RMSE maps).
     outputs : dict
         Method -> fused cube (H, W, C).
     model : ModelFusion or None
@@ -100,6 +103,8 @@ class FusionResult:
         Why a method did not run, and other things the page should say.
     seconds : float
         Wall time of the whole run.
+    scorer : Scorer or None
+        The library's metrics against this ground truth, offered to the next run for reuse.
     """
 
     settings: FusionSettings
@@ -114,10 +119,12 @@ class FusionResult:
     fwhm: np.ndarray | None
     protocol: dict[str, Any]
     metrics: dict[str, dict[str, float]]
+    details: dict[str, Scores]
     outputs: dict[str, np.ndarray]
     model: Any | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    scorer: Scorer | None = field(default=None, repr=False, compare=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -145,23 +152,12 @@ class FusionResult:
         return self._cache["upsampled"]
 
     def error_maps(self, method: str) -> tuple[np.ndarray, np.ndarray]:
-        """Per-pixel SAM (degrees) and RMSE (scene units) of a method, computed once."""
-        key = f"errors:{method}"
-        if key not in self._cache:
-            from s3rnet.metrics import rmse_map, sam_map
-
-            fused = self.outputs[method]
-            self._cache[key] = (sam_map(self.truth, fused), rmse_map(self.truth, fused))
-        return self._cache[key]
+        """Per-pixel SAM (degrees) and RMSE (scene units) of a method, as the library scored it."""
+        return self.details[method].sam_map, self.details[method].rmse_map
 
     def psnr_per_band(self, method: str) -> np.ndarray:
-        """Per-band PSNR (dB, per-band peak as in the metrics table) of a method, computed once."""
-        key = f"psnr:{method}"
-        if key not in self._cache:
-            from s3rnet.metrics import psnr_per_band
-
-            self._cache[key] = psnr_per_band(self.truth, self.outputs[method])
-        return self._cache[key]
+        """Per-band PSNR (dB, per-band peak as in the metrics table) of a method, as the library scored it."""
+        return self.details[method].psnr_per_band
 
     def to_json(self) -> dict[str, Any]:
         """``{"protocol", "methods"}`` as ``python -m s3rnet evaluate --json`` writes, plus the app's notes."""
@@ -188,11 +184,13 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallback | None = None) -> FusionResult:
+def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallback | None = None,
+               scorer: Scorer | None = None) -> FusionResult:
     """Simulate the inputs from a region of ``scene`` and fuse them with every chosen method.
 
     S3RNet runs first. When it cannot run on this scene (no checkpoint, bands or MSI response it
     was not trained for), the baselines still run and the reason is kept in ``notes``.
+    ``scorer``, an earlier result's, is reused by the library when the ground truth is the same.
 
     Raises
     ------
@@ -226,7 +224,7 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
         return model_checkpoint, library.run_evaluation(
             region, methods=chosen, checkpoint=model_checkpoint,
             adapt_steps=settings.adapt_steps if MODEL in chosen else 0,
-            project=settings.project and MODEL in chosen,
+            project=settings.project and MODEL in chosen, scorer=scorer,
             progress=lambda fraction, message: report(0.05 + 0.9 * fraction, message), **common,
         )
 
@@ -241,7 +239,8 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
         methods.remove(MODEL)
         used_checkpoint, evaluation = evaluate(methods)
         notes.append(f"S3RNet did not run: {problem}")
-    evaluated, simulation = library.simulation_of(region, checkpoint=used_checkpoint, **common)
+    simulation = evaluation.simulation
+    evaluated = library.prepare_scene(region, used_checkpoint) if used_checkpoint else region
     report(0.97, "preparing the views")
     protocol = _json_safe(evaluation.protocol)
     if protocol.get("grid") not in (None, "the scene's own bands"):
@@ -259,9 +258,11 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
         fwhm=None if evaluated.fwhm is None else np.asarray(evaluated.fwhm, dtype=float),
         protocol=protocol,
         metrics={name: _json_safe(dict(scores)) for name, scores in evaluation.methods.items()},
+        details=dict(evaluation.details),
         outputs=dict(evaluation.outputs),
         model=library.model_extras(evaluation),
         notes=notes,
+        scorer=evaluation.scorer,
     )
     result.seconds = time.perf_counter() - started
     return result

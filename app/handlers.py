@@ -272,7 +272,8 @@ def fuse(settings: FusionSettings, session: SessionState | None, startup: Fusion
     result = RESULTS.get(key) if use_cache else None
     reused = result is not None
     if result is None:
-        result = run_fusion(scene, settings, progress)
+        previous = session.result if session is not None else startup
+        result = run_fusion(scene, settings, progress, scorer=previous.scorer if previous is not None else None)
         note = training_overlap_note(result)
         if note:
             result.notes.append(note)

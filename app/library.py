@@ -19,7 +19,7 @@ import numpy as np
 from s3rnet import evaluation as _evaluation
 from s3rnet import inference as _inference
 from s3rnet.data import Scene
-from s3rnet.degrade import Simulation, simulate
+from s3rnet.metrics import Scorer
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -74,6 +74,7 @@ def run_evaluation(
     adapt_steps: int = 0,
     project: bool = False,
     progress: ProgressCallback | None = None,
+    scorer: Scorer | None = None,
 ) -> _evaluation.Evaluation:
     """``s3rnet.evaluation.run_evaluation`` on an already chosen region (``split=None``).
 
@@ -83,21 +84,7 @@ def run_evaluation(
     return _evaluation.run_evaluation(
         scene, split=None, methods=list(methods), msi=msi, psf=psf, ratio=ratio, snr_db=snr_db,
         hrmsi_snr_db=hrmsi_snr_db, shift=shift, seed=seed, checkpoint=checkpoint, adapt_steps=adapt_steps,
-        project=project, progress=progress,
-    )
-
-
-def simulation_of(scene: Scene, *, msi: str, psf: str, ratio: int, snr_db: float, hrmsi_snr_db: float,
-                  shift: tuple[float, float], seed: int, checkpoint: str | None) -> tuple[Scene, Simulation]:
-    """The scene as evaluated and the simulated problem that :func:`run_evaluation` scored.
-
-    ``s3rnet.degrade.simulate`` is deterministic for a seed, so calling it again with the
-    evaluation's settings on the same (prepared) scene gives the very inputs the methods saw.
-    """
-    prepared = prepare_scene(scene, checkpoint) if checkpoint else scene
-    return prepared, simulate(
-        prepared.cube, prepared.wavelengths, prepared.fwhm, ratio=ratio, psf=psf, msi=msi,
-        lrhsi_snr_db=snr_db, hrmsi_snr_db=hrmsi_snr_db, shift=shift, seed=seed,
+        project=project, progress=progress, scorer=scorer,
     )
 
 
