@@ -66,25 +66,29 @@ def intensity_weights(
     return weights, y_mean - x_mean @ weights
 
 
-def injection_gains(upsampled: np.ndarray, intensity: np.ndarray) -> np.ndarray:
-    """GSA's per-band gains ``cov(up_k, I_k) / var(I_k)``.
+def injection_gains(upsampled: np.ndarray, intensity: np.ndarray, band: np.ndarray) -> np.ndarray:
+    """GSA's per-band gains ``g_k = cov(up_k, I_j) / var(I_j)``, with ``j = band[k]``.
 
     Parameters
     ----------
     upsampled : ndarray, shape (H, W, C)
         Upsampled HSI.
-    intensity : ndarray, shape (H, W, C)
-        The intensity that band ``k`` is paired with, in band ``k``.
+    intensity : ndarray, shape (H, W, M)
+        The intensity of each MSI band.
+    band : ndarray of int, shape (C,)
+        The MSI band whose intensity each HSI band is paired with.
 
     Returns
     -------
     ndarray, shape (C,), float64
         0 where the intensity is constant (nothing to inject).
     """
-    up = upsampled - upsampled.mean(axis=(0, 1))
-    centred = intensity - intensity.mean(axis=(0, 1))
-    covariance = np.mean(up * centred, axis=(0, 1))
-    variance = np.mean(np.square(centred), axis=(0, 1))
+    pixels = intensity.shape[0] * intensity.shape[1]
+    centred = (intensity - intensity.mean(axis=(0, 1))).reshape(pixels, -1)
+    # cov(up_k, I_j) = mean(up_k * (I_j - mean I_j)): one (C, M) matrix product over the pixels,
+    # with no (H, W, C) temporaries.
+    covariance = (upsampled.reshape(pixels, -1).T @ centred / pixels)[np.arange(band.size), band]
+    variance = np.mean(np.square(centred), axis=0)[band]
     return np.divide(covariance, variance, out=np.zeros_like(covariance), where=variance > 0)
 
 
@@ -121,6 +125,9 @@ def fuse(inputs: FusionInputs) -> np.ndarray:
         low_pass(hrmsi, inputs).std(axis=(0, 1), dtype=np.float64),
     )
     band = covering_band(inputs.lrhsi, lrmsi, inputs.srf)
-    paired = intensity[..., band]
-    detail = (pan - intensity)[..., band]
-    return (up + injection_gains(up, paired) * detail).astype(np.float32)
+    # Band k takes g_k times the detail of MSI band band[k]: the product of the (H, W, M) detail
+    # with an (M, C) matrix holding each gain at its band's row.
+    injection = np.zeros((intensity.shape[-1], band.size))
+    injection[band, np.arange(band.size)] = injection_gains(up, intensity, band)
+    up += (pan - intensity) @ injection
+    return up.astype(np.float32)

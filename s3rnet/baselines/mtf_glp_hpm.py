@@ -99,6 +99,5 @@ def fuse(inputs: FusionInputs, pan: str = "regression") -> np.ndarray:
     pan_high = hrmsi @ weights
     pan_low = low_pass(hrmsi, inputs).astype(np.float64) @ weights
     floor = _FLOOR * np.abs(pan_low).mean(axis=(0, 1))
-    valid = pan_low > floor
-    modulation = np.where(valid, pan_high / np.where(valid, pan_low, 1.0), 1.0)
-    return (up * modulation).astype(np.float32)
+    up *= np.divide(pan_high, pan_low, out=np.ones_like(pan_high), where=pan_low > floor)
+    return up.astype(np.float32)
