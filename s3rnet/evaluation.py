@@ -145,26 +145,27 @@ def evaluate_methods(
     for name in methods:
         if name not in built:
             built[name] = resolve_method(name, checkpoint, adapt_steps, project)
-    for index, name in enumerate(methods):
-        method = built[name]
-        if progress is not None:
-            progress(index / len(methods), f"running {name}")
-        start = time.perf_counter()
-        if hasattr(method, "fuse"):
-            extras = method.fuse(inputs, progress=_sub_progress(progress, index, len(methods)))
-            fused = extras.cube
-            result.extras[name] = extras
-        else:
-            fused = method(inputs)
-        seconds = time.perf_counter() - start
-        result.details[name] = scores = scorer.score(fused)
-        result.methods[name] = scores.summary() | {"seconds": seconds}
-        result.outputs[name] = fused
-        if hasattr(method, "fuse"):
-            result.methods[name] |= _model_size(method.model, inputs)
-            result.protocol["checkpoint"] = method.metadata["source"]
-            result.protocol["adapt_steps"] = method.adapt_steps
-            result.protocol["projection"] = method.project
+    with scorer.reusing_buffers():
+        for index, name in enumerate(methods):
+            method = built[name]
+            if progress is not None:
+                progress(index / len(methods), f"running {name}")
+            start = time.perf_counter()
+            if hasattr(method, "fuse"):
+                extras = method.fuse(inputs, progress=_sub_progress(progress, index, len(methods)))
+                fused = extras.cube
+                result.extras[name] = extras
+            else:
+                fused = method(inputs)
+            seconds = time.perf_counter() - start
+            result.details[name] = scores = scorer.score(fused)
+            result.methods[name] = scores.summary() | {"seconds": seconds}
+            result.outputs[name] = fused
+            if hasattr(method, "fuse"):
+                result.methods[name] |= _model_size(method.model, inputs)
+                result.protocol["checkpoint"] = method.metadata["source"]
+                result.protocol["adapt_steps"] = method.adapt_steps
+                result.protocol["projection"] = method.project
     if progress is not None:
         progress(1.0, "done")
     return result

@@ -25,6 +25,9 @@ functions below build a scorer for a single call.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -60,34 +63,81 @@ def _gaussian_taps() -> np.ndarray:
     return taps / taps.sum()
 
 
-def _blur_axis_1(stack: np.ndarray, band_matrix: np.ndarray) -> np.ndarray:
-    """The SSIM Gaussian along axis 1 of a ``(B, N, K)`` array, borders mirrored.
+class _AxisBlur:
+    """The SSIM Gaussian along one axis of arrays shaped ``outer + (length,) + inner``.
 
-    The axis is padded by reflection (``d c b | a b c d``, scipy's ``mirror``, torch's
+    The axis is padded by reflection (``d c b | a b c d``: scipy's ``mirror``, torch's
     ``reflect``) and cut into blocks of ``_BLUR_BLOCK`` outputs; each block is one product of
-    the ``(block, block + 10)`` banded matrix with the block's padded window.
+    the ``(block, block + 10)`` banded matrix with the block's padded window. The padded copy
+    and the products live in arrays kept between calls.
     """
-    batch, length, channels = stack.shape
-    blocks = -(-length // _BLUR_BLOCK)
-    radius = _SSIM_RADIUS
-    padded = np.zeros((batch, blocks * _BLUR_BLOCK + 2 * radius, channels), dtype=band_matrix.dtype)
-    padded[:, radius:radius + length] = stack
-    padded[:, :radius] = stack[:, radius:0:-1]
-    padded[:, radius + length:2 * radius + length] = np.flip(stack[:, length - 1 - radius:length - 1], axis=1)
-    s_batch, s_row, s_channel = padded.strides
-    windows = as_strided(
-        padded, (batch, blocks, _BLUR_BLOCK + 2 * radius, channels),
-        (s_batch, _BLUR_BLOCK * s_row, s_row, s_channel), writeable=False,
-    )
-    return np.matmul(band_matrix, windows).reshape(batch, blocks * _BLUR_BLOCK, channels)[:, :length]
+
+    def __init__(self, outer: tuple[int, ...], length: int, inner: tuple[int, ...], dtype: np.dtype) -> None:
+        self.outer, self.length, self.inner = outer, length, inner
+        self.blocks = -(-length // _BLUR_BLOCK)
+        batch, width = int(np.prod(outer, dtype=int)), int(np.prod(inner, dtype=int))
+        self.padded = np.zeros((batch, self.blocks * _BLUR_BLOCK + 2 * _SSIM_RADIUS, width), dtype=dtype)
+        self.products = np.empty((batch, self.blocks, _BLUR_BLOCK, width), dtype=dtype)
+        s_batch, s_row, s_column = self.padded.strides
+        self.windows = as_strided(
+            self.padded, (batch, self.blocks, _BLUR_BLOCK + 2 * _SSIM_RADIUS, width),
+            (s_batch, _BLUR_BLOCK * s_row, s_row, s_column), writeable=False,
+        )
+
+    def __call__(self, source: np.ndarray, band_matrix: np.ndarray) -> np.ndarray:
+        radius, length = _SSIM_RADIUS, self.length
+        lead = (slice(None),) * len(self.outer)
+        axis = len(self.outer)
+        padded = self.padded.reshape(*self.outer, -1, *self.inner)
+        padded[lead + (slice(radius, radius + length),)] = source
+        padded[lead + (slice(0, radius),)] = source[lead + (slice(radius, 0, -1),)]
+        padded[lead + (slice(radius + length, 2 * radius + length),)] = np.flip(
+            source[lead + (slice(length - 1 - radius, length - 1),)], axis=axis
+        )
+        np.matmul(band_matrix, self.windows, out=self.products)
+        return self.products.reshape(*self.outer, -1, *self.inner)[lead + (slice(0, length),)]
+
+
+class GaussianBlur:
+    """SSIM's local mean: the 11 x 11 Gaussian (sigma 1.5) of each channel, borders mirrored,
+    for stacks of images of one shape.
+
+    Equal to ``scipy.ndimage.gaussian_filter(image, 1.5, mode="mirror", radius=5, axes=(0, 1))``
+    for each image up to rounding, as two passes of banded matrix products, several times
+    faster than a direct convolution on many channels. The working arrays are kept between
+    calls, which saves most of the time on repeated calls.
+
+    Parameters
+    ----------
+    shape : (S, H, W, K)
+        Images, rows, columns and channels; each side at least 6 pixels.
+    dtype : float32 or float64
+    """
+
+    def __init__(self, shape: tuple[int, int, int, int], dtype: np.dtype = np.float32) -> None:
+        count, height, width, channels = shape
+        if min(height, width) <= _SSIM_RADIUS:
+            raise ShapeError(f"SSIM needs at least {_SSIM_RADIUS + 1} rows and columns, got {(height, width)}")
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        taps = _gaussian_taps().astype(self.dtype)
+        self._band_matrix = np.zeros((_BLUR_BLOCK, _BLUR_BLOCK + 2 * _SSIM_RADIUS), dtype=self.dtype)
+        for row in range(_BLUR_BLOCK):
+            self._band_matrix[row, row:row + taps.size] = taps
+        self._rows = _AxisBlur((count,), height, (width * channels,), self.dtype)
+        self._columns = _AxisBlur((count, height), width, (channels,), self.dtype)
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        """Blur ``images`` (S, H, W, K); the result is a view that the next call overwrites."""
+        if images.shape != self.shape:
+            raise ShapeError(f"this blur takes images of shape {self.shape}, got {images.shape}")
+        count, height, width, channels = self.shape
+        along_rows = self._rows(images.reshape(count, height, width * channels), self._band_matrix)
+        return self._columns(along_rows.reshape(count, height, width, channels), self._band_matrix)
 
 
 def gaussian_blur(images: np.ndarray) -> np.ndarray:
-    """SSIM's local mean: the 11 x 11 Gaussian (sigma 1.5) of each channel, borders mirrored.
-
-    Equal to ``scipy.ndimage.gaussian_filter(image, 1.5, mode="mirror", radius=5, axes=(0, 1))``
-    for each image, up to rounding, as two passes of banded matrix products (several times
-    faster than a direct convolution on many channels).
+    """SSIM's local mean of each channel of one image or a stack of them (see :class:`GaussianBlur`).
 
     Parameters
     ----------
@@ -98,15 +148,22 @@ def gaussian_blur(images: np.ndarray) -> np.ndarray:
     -------
     ndarray, same shape and dtype
     """
-    shape = images.shape
-    height, width, channels = shape[-3:]
-    count = int(np.prod(shape[:-3], dtype=int))
-    taps = _gaussian_taps().astype(images.dtype)
-    band_matrix = np.zeros((_BLUR_BLOCK, _BLUR_BLOCK + 2 * _SSIM_RADIUS), dtype=images.dtype)
-    for row in range(_BLUR_BLOCK):
-        band_matrix[row, row:row + taps.size] = taps
-    along_columns = _blur_axis_1(images.reshape(count, height, width * channels), band_matrix)
-    return _blur_axis_1(along_columns.reshape(count * height, width, channels), band_matrix).reshape(shape)
+    stack = images.reshape((-1, *images.shape[-3:]))
+    return GaussianBlur(stack.shape, images.dtype)(stack).reshape(images.shape)
+
+
+class _Workspace:
+    """The arrays one scoring works in, kept between the scorings of one evaluation."""
+
+    def __init__(self, shape: tuple[int, int, int]) -> None:
+        self.copy = np.empty(shape, dtype=np.float64)
+        self.error = np.empty(shape, dtype=np.float64)
+        self.stack = np.empty((3, *shape), dtype=np.float32)
+        self._shape = shape
+
+    @cached_property
+    def blur(self) -> GaussianBlur:
+        return GaussianBlur((3, *self._shape), np.float32)
 
 
 @dataclass(frozen=True)
@@ -144,7 +201,9 @@ class Scorer:
 
     What depends on the reference alone (band peaks and means, unit spectra, SSIM's local means
     and variances) is computed on first use and kept, so that scoring the methods of an
-    evaluation costs one pass over each estimate's error.
+    evaluation costs one pass over each estimate's error. Inside :meth:`reusing_buffers` the
+    working arrays are kept between scorings as well. Calls on one scorer from several threads
+    take turns.
 
     Parameters
     ----------
@@ -166,6 +225,22 @@ class Scorer:
             raise ConfigError(f"ERGAS ratio must be positive, got {ratio}")
         self.reference = reference.astype(np.float64)
         self.ratio = float(ratio)
+        self._lock = threading.RLock()
+        self._kept: _Workspace | None = None
+
+    @contextmanager
+    def reusing_buffers(self) -> Iterator[Scorer]:
+        """Keep the working arrays (about 40 bytes per value of the cube) until the block ends.
+
+        Allocating them afresh costs about as much as the scoring itself; an evaluation scores
+        all its methods inside one such block. Other threads wait for the block to end.
+        """
+        with self._lock:
+            self._kept = _Workspace(self.reference.shape)
+            try:
+                yield self
+            finally:
+                self._kept = None
 
     def matches(self, reference: np.ndarray, ratio: float = 4) -> bool:
         """Whether this scorer scores against ``reference`` at ``ratio`` (values compared)."""
@@ -176,8 +251,8 @@ class Scorer:
         )
 
     # ------------------------------------------------------------------ inputs
-    def _estimate(self, estimate: np.ndarray) -> np.ndarray:
-        """A float64 copy of a checked estimate (a copy even when it is float64 already)."""
+    def _load(self, estimate: np.ndarray) -> _Workspace:
+        """Check an estimate; return a workspace holding it (float64, ``copy``) and its ``error``."""
         estimate = np.asarray(estimate)
         if estimate.ndim != 3:
             raise ShapeError(
@@ -189,7 +264,10 @@ class Scorer:
                 f"reference is {self.reference.shape} but the estimate is {estimate.shape}; they must match"
             )
         _check_cube(estimate, "estimate")
-        return estimate.astype(np.float64)
+        work = self._kept or _Workspace(self.reference.shape)
+        np.copyto(work.copy, estimate)
+        np.subtract(work.copy, self.reference, out=work.error)
+        return work
 
     def _band_mse(self, error: np.ndarray) -> np.ndarray:
         height, width, _ = error.shape
@@ -217,10 +295,6 @@ class Scorer:
     @cached_property
     def _ssim_reference(self) -> dict[str, np.ndarray]:
         reference = self.reference
-        if min(reference.shape[:2]) <= _SSIM_RADIUS:
-            raise ShapeError(
-                f"SSIM needs at least {_SSIM_RADIUS + 1} rows and columns, got {reference.shape[:2]}"
-            )
         data_range = self._band_max - self._band_min
         whole_range = reference.max() - reference.min()
         data_range = np.where(data_range > 0, data_range, whole_range if whole_range > 0 else 1.0)
@@ -253,8 +327,8 @@ class Scorer:
         """Per-band PSNR in dB; see :func:`psnr_per_band`."""
         if peak not in PSNR_PEAKS:
             raise ConfigError(f"unknown PSNR peak {peak!r}; choose one of {', '.join(PSNR_PEAKS)}")
-        error = self._estimate(estimate) - self.reference
-        return self._psnr_from_mse(self._band_mse(error), peak)
+        with self._lock:
+            return self._psnr_from_mse(self._band_mse(self._load(estimate).error), peak)
 
     def _psnr_from_mse(self, band_mse: np.ndarray, peak: str = "band-max") -> np.ndarray:
         if peak == "band-max":
@@ -272,10 +346,11 @@ class Scorer:
 
     def sam_map(self, estimate: np.ndarray) -> np.ndarray:
         """Per-pixel spectral angle in degrees; see :func:`sam_map`."""
-        return self._sam_map(self._estimate(estimate))
+        with self._lock:
+            return self._sam_map(self._load(estimate).copy)
 
     def _sam_map(self, estimate: np.ndarray) -> np.ndarray:
-        """The angles of ``estimate``, a float64 copy that this call overwrites."""
+        """The angles of ``estimate``, a float64 working copy that this call overwrites."""
         unit, has_direction = self._unit_spectra
         norm = np.sqrt(np.einsum("ijk,ijk->ij", estimate, estimate))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -288,18 +363,21 @@ class Scorer:
 
     def rmse_map(self, estimate: np.ndarray) -> np.ndarray:
         """Per-pixel RMSE over the bands; see :func:`rmse_map`."""
-        error = self._estimate(estimate) - self.reference
+        with self._lock:
+            return self._rmse_map(self._load(estimate).error)
+
+    def _rmse_map(self, error: np.ndarray) -> np.ndarray:
         return np.sqrt(np.einsum("ijk,ijk->ij", error, error) / error.shape[-1])
 
     def rmse(self, estimate: np.ndarray) -> float:
         """RMSE over every value; see :func:`rmse`."""
-        error = self._estimate(estimate) - self.reference
-        return float(np.sqrt(np.mean(self._band_mse(error))))
+        with self._lock:
+            return float(np.sqrt(np.mean(self._band_mse(self._load(estimate).error))))
 
     def ergas(self, estimate: np.ndarray) -> float:
         """ERGAS at this scorer's ratio; see :func:`ergas`."""
-        error = self._estimate(estimate) - self.reference
-        return self._ergas_from_mse(self._band_mse(error))
+        with self._lock:
+            return self._ergas_from_mse(self._band_mse(self._load(estimate).error))
 
     def _ergas_from_mse(self, band_mse: np.ndarray) -> float:
         band_mean = self._band_mean
@@ -316,60 +394,74 @@ class Scorer:
         are float32, which puts their rounding at about 1e-7 of the error's own size, far below
         the SSIM constants; scores agree with an all-float64 computation to about 1e-9.
         """
-        return self._ssim_per_band(self._estimate(estimate) - self.reference)
+        with self._lock:
+            return self._ssim_per_band(self._load(estimate))
 
-    def _ssim_per_band(self, error: np.ndarray) -> np.ndarray:
+    def _ssim_per_band(self, work: _Workspace) -> np.ndarray:
         ref = self._ssim_reference
-        error32 = error.astype(np.float32)
-        stack = np.empty((3, *error.shape), dtype=np.float32)
-        stack[0] = error32
-        np.multiply(error32, error32, out=stack[1])
-        np.multiply(ref["centred"], error32, out=stack[2])
+        stack = work.stack
+        stack[0] = work.error
+        np.multiply(stack[0], stack[0], out=stack[1])
+        np.multiply(ref["centred"], stack[0], out=stack[2])
         # Local mean of the error, of its square, and of its product with the centred reference,
-        # turned in place into the statistics of the estimate (arrays reused to spare allocations).
-        mu_error, error_variance, cross = gaussian_blur(stack)
-        error_variance -= np.square(mu_error)
-        cross -= ref["mu_centred"] * mu_error
-        luminance = ref["mu"] * mu_error
-        luminance *= 2
-        luminance += ref["luminance_exact"]
-        mu_estimate = mu_error
-        mu_estimate += ref["mu"]
-        np.square(mu_estimate, out=mu_estimate)
-        mu_estimate += ref["luminance_base"]
-        luminance /= mu_estimate
-        cross *= 2
-        variance_estimate = error_variance
-        variance_estimate += ref["variance"]
-        variance_estimate += cross
-        np.maximum(variance_estimate, 0.0, out=variance_estimate)
-        variance_estimate += ref["contrast_base"]
-        cross += ref["contrast_exact"]
-        cross /= variance_estimate
-        luminance *= cross
+        # turned in place into the statistics of the estimate; the stack, free once blurred,
+        # holds the luminance term and a scratch array (fresh arrays would cost page faults).
+        blurred = work.blur(stack)
+        for rows in _row_chunks(stack.shape[1]):
+            mu_error, error_variance, cross = blurred[:, rows]
+            luminance, scratch = stack[0, rows], stack[1, rows]
+            mu, mu_centred = ref["mu"][rows], ref["mu_centred"][rows]
+            np.multiply(mu_error, mu_error, out=scratch)
+            error_variance -= scratch
+            np.multiply(mu_centred, mu_error, out=scratch)
+            cross -= scratch
+            np.multiply(mu, mu_error, out=luminance)
+            luminance *= 2
+            luminance += ref["luminance_exact"][rows]
+            mu_estimate = mu_error
+            mu_estimate += mu
+            np.multiply(mu_estimate, mu_estimate, out=mu_estimate)
+            mu_estimate += ref["luminance_base"][rows]
+            luminance /= mu_estimate
+            cross *= 2
+            variance_estimate = error_variance
+            variance_estimate += ref["variance"][rows]
+            variance_estimate += cross
+            np.maximum(variance_estimate, 0.0, out=variance_estimate)
+            variance_estimate += ref["contrast_base"][rows]
+            cross += ref["contrast_exact"][rows]
+            cross /= variance_estimate
+            luminance *= cross
+        luminance = stack[0]
         return luminance.mean(axis=(0, 1), dtype=np.float64)
 
     def score(self, estimate: np.ndarray) -> Scores:
         """Every metric of one estimate, its maps and per-band PSNR included."""
-        estimate = self._estimate(estimate)
-        error = estimate - self.reference
-        band_mse = self._band_mse(error)
-        band_psnr = self._psnr_from_mse(band_mse)
-        angles = self._sam_map(estimate)  # overwrites the copy, which is not needed after
-        return Scores(
-            psnr=float(np.mean(band_psnr)),
-            sam=_mean_angle(angles),
-            rmse=float(np.sqrt(np.mean(band_mse))),
-            ergas=self._ergas_from_mse(band_mse),
-            ssim=float(np.mean(self._ssim_per_band(error))),
-            psnr_per_band=band_psnr,
-            sam_map=angles,
-            rmse_map=np.sqrt(np.einsum("ijk,ijk->ij", error, error) / error.shape[-1]),
-        )
+        with self._lock:
+            work = self._load(estimate)
+            band_mse = self._band_mse(work.error)
+            band_psnr = self._psnr_from_mse(band_mse)
+            angles = self._sam_map(work.copy)
+            return Scores(
+                psnr=float(np.mean(band_psnr)),
+                sam=_mean_angle(angles),
+                rmse=float(np.sqrt(np.mean(band_mse))),
+                ergas=self._ergas_from_mse(band_mse),
+                ssim=float(np.mean(self._ssim_per_band(work))),
+                psnr_per_band=band_psnr,
+                sam_map=angles,
+                rmse_map=self._rmse_map(work.error),
+            )
 
     def evaluate(self, estimate: np.ndarray) -> dict[str, float]:
         """``psnr``, ``sam``, ``rmse``, ``ergas`` and ``ssim`` of one estimate; see :func:`evaluate_all`."""
         return self.score(estimate).summary()
+
+
+def _row_chunks(height: int, rows: int = 8) -> Iterator[slice]:
+    # Runs of rows small enough that a chain of in-place operations stays in the CPU's cache.
+    for start in range(0, height, rows):
+        yield slice(start, min(start + rows, height))
 
 
 def _mean_angle(angles: np.ndarray) -> float:
