@@ -131,6 +131,22 @@ def test_one_scorer_scores_every_estimate_as_a_fresh_one_would(oli4_simulation, 
     np.testing.assert_array_equal(scorer.sam_map(bicubic), metrics.sam_map(reference, bicubic))
 
 
+def test_scores_with_kept_buffers_equal_fresh_ones(oli4_simulation, pair):
+    # Inside reusing_buffers one set of working arrays serves every estimate in turn: nothing
+    # of one estimate may leak into the next one's scores or maps.
+    reference, bicubic = pair
+    estimates = (bicubic, get_method("gsa")(oli4_simulation.inputs()), bicubic)
+    fresh = [metrics.Scorer(reference).score(estimate) for estimate in estimates]
+    scorer = metrics.Scorer(reference)
+    with scorer.reusing_buffers():
+        kept = [scorer.score(estimate) for estimate in estimates]
+    for expected, got in zip(fresh, kept):
+        assert got.summary() == expected.summary()
+        for name in ("psnr_per_band", "sam_map", "rmse_map"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
+    assert kept[0].summary() != kept[1].summary()
+
+
 def test_rmse_and_rmse_map_follow_their_definitions(pair):
     reference, estimate = pair
     diff = reference.astype(np.float64) - estimate
