@@ -347,19 +347,24 @@ def render_views(result: FusionResult, colour_mode: str, wavelength: float, base
                  pixel: tuple[int, int] | None) -> dict[str, Any]:
     """Everything the page shows for a result, as plain data keyed by view name.
 
-    Images are ``(uint8 array, caption)`` pairs; plots are plotly figures.
+    Images are ``(uint8 array, caption)`` pairs; plots are plotly figures. The union of
+    :func:`render_overview` and :func:`render_details`.
+    """
+    overview = render_overview(result, colour_mode, baseline, pixel)
+    return overview | render_details(result, colour_mode, wavelength, overview["baseline"])
+
+
+def render_overview(result: FusionResult, colour_mode: str, baseline: str | None,
+                    pixel: tuple[int, int] | None) -> dict[str, Any]:
+    """What a fusion answers with first: the metrics, the composites and the pixel's spectrum.
+
+    ``pixel`` is (x, y); its spectrum is None when it lies outside the result's region.
     """
     baseline = pick_baseline(result, baseline)
     out: dict[str, Any] = {"baseline": baseline, "baselines": result.baselines}
     out |= render_composites(result, colour_mode, baseline)
-    out |= render_bands(result, wavelength, baseline)
-    out |= render_errors(result, baseline)
     out["metrics"] = views.metrics_table(result)
     out["evaluation"] = result.to_json()
-    out["psnr_plot"] = views.psnr_figure(result)
-    out["weights"] = views.weight_maps_view(result)
-    out["weights_plot"] = views.weights_figure(result)
-    out["energy_plot"] = views.energy_figure(result)
     spectra = None
     if pixel is not None:
         try:
@@ -368,6 +373,20 @@ def render_views(result: FusionResult, colour_mode: str, wavelength: float, base
             spectra = None  # the pixel lies outside the new region: the plot invites a click
     out["spectra"] = spectra
     out["profile"] = views.spectrum_figure(spectra)
+    return out
+
+
+def render_details(result: FusionResult, colour_mode: str, wavelength: float, baseline: str | None) -> dict[str, Any]:
+    """The views of the other tabs: swipe, bands, error maps, per-band PSNR and SSAWB."""
+    baseline = pick_baseline(result, baseline)
+    truth, fused = views.swipe_pair(result, colour_mode)
+    out: dict[str, Any] = {"swipe": (truth, fused)}
+    out |= render_bands(result, wavelength, baseline)
+    out |= render_errors(result, baseline)
+    out["psnr_plot"] = views.psnr_figure(result)
+    out["weights"] = views.weight_maps_view(result)
+    out["weights_plot"] = views.weights_figure(result)
+    out["energy_plot"] = views.energy_figure(result)
     return out
 
 

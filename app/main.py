@@ -3,14 +3,41 @@
 Start it from the repository root with ``python app/main.py``, ``gradio app/main.py`` (reload
 mode) or ``make app``; it serves http://127.0.0.1:7860 (``S3RNET_APP_PORT`` to change it).
 
-The page opens on a complete result, computed at start-up. Its API (``/fuse``, ``/spectrum``,
-``/load_scene`` and the exports) is the one the page uses; see README section "The app".
+The page opens on a complete result, computed at start-up. Its API (``/fuse``, ``/details``,
+``/spectrum``, ``/load_scene`` and the exports) is the one the page uses; see README section
+"The app".
 Offline by design: analytics off, no share link, no fonts or scripts from the internet.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to keep freed memory for reuse instead of handing it back to the system.
+
+    Every fusion allocates and frees arrays of tens of MB. With glibc's defaults each is a fresh
+    ``mmap`` whose pages fault in again, zeroed by the kernel (and, for NumPy's huge-page
+    arrays, sometimes after a compaction stall): measured on 2 cores, /fuse took 1.53 s median
+    and up to 1.9 s; with the memory kept, 1.36 s and at most 1.5 s. The price is that the
+    process keeps its peak memory. Returns False (and changes nothing) where there is no glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_max, m_arena_max = -1, -4, -8  # from glibc's malloc.h
+    return all(libc.mallopt(option, value) == 1 for option, value in (
+        (m_arena_max, 1),  # one heap for every thread, so that one thread reuses what another freed
+        (m_mmap_max, 0),  # large arrays from the heap too
+        (m_trim_threshold, 2**31 - 1),  # never give the heap's top back
+    ))
+
+
+# Before any thread starts: a thread's malloc arena is chosen when it first allocates.
+keep_freed_memory()
 
 # Before gradio is imported: it reads these once.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -84,14 +111,18 @@ MSI_HELP = {
     "binning6": "the paper: 6 groups of adjacent bands averaged",
 }
 
-# Output slots of a fusion, in the order the events return them.
-VIEW_KEYS = (
+# Output slots of a fusion, in the order the events return them: /fuse answers with the overview
+# (the first tab), then /details fills the other tabs.
+OVERVIEW_KEYS = (
     "metrics", "evaluation",
-    "rgb_truth", "rgb_lrhsi", "rgb_hrmsi", "rgb_fused", "rgb_baseline", "rgb_caption", "swipe",
-    "band_truth", "band_lrhsi", "band_hrmsi", "band_fused", "band_baseline", "band_caption",
-    "error_sam_fused", "error_sam_baseline", "error_rmse_fused", "error_rmse_baseline", "psnr_plot",
-    "weights", "weights_plot", "energy_plot", "profile", "spectra",
+    "rgb_truth", "rgb_lrhsi", "rgb_hrmsi", "rgb_fused", "rgb_baseline", "rgb_caption", "profile", "spectra",
 )
+DETAIL_KEYS = (
+    "swipe", "band_truth", "band_lrhsi", "band_hrmsi", "band_fused", "band_baseline", "band_caption",
+    "error_sam_fused", "error_sam_baseline", "error_rmse_fused", "error_rmse_baseline", "psnr_plot",
+    "weights", "weights_plot", "energy_plot",
+)
+VIEW_KEYS = OVERVIEW_KEYS + DETAIL_KEYS
 
 IMAGE_KEYS = {key for key in VIEW_KEYS if key.startswith(("rgb_", "band_", "error_"))} - {"band_caption", "rgb_caption"} | {"weights"}
 
@@ -322,12 +353,13 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                         evaluation = gr.JSON(first["evaluation"], label="Protocol and metrics (all digits)",
                                              elem_id="evaluation")
 
-        view_outputs = [
-            metrics, evaluation,
-            rgb_truth, rgb_lrhsi, rgb_hrmsi, rgb_fused, rgb_baseline, rgb_caption, swipe,
-            band_truth, band_lrhsi, band_hrmsi, band_fused, band_baseline, band_caption,
+        overview_outputs = [
+            metrics, evaluation, rgb_truth, rgb_lrhsi, rgb_hrmsi, rgb_fused, rgb_baseline, rgb_caption, profile, spectra,
+        ]
+        detail_outputs = [
+            swipe, band_truth, band_lrhsi, band_hrmsi, band_fused, band_baseline, band_caption,
             error_sam_fused, error_sam_baseline, error_rmse_fused, error_rmse_baseline, psnr_plot,
-            weights, weights_plot, energy_plot, profile, spectra,
+            weights, weights_plot, energy_plot,
         ]
         # ---------------------------------------------------------------- scene and upload
         def on_scene_change(scene_name, state):
@@ -373,17 +405,19 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
         checkpoint.change(handlers.checkpoint_summary, [checkpoint], [checkpoint_info], api_visibility="private")
 
         # ---------------------------------------------------------------- fusion
+        def current(state) -> FusionResult:
+            return state.result if state is not None else startup
+
         def fuse(scene: str, region: str, msi: str, psf: str, lrhsi_no_noise: bool, lrhsi_snr_db: float,
                  hrmsi_no_noise: bool, hrmsi_snr_db: float, shift_rows: float, shift_cols: float, seed: float,
                  methods: list[str], checkpoint: str | None, adapt: bool, adapt_steps: float, project: bool,
-                 colour_mode: str, wavelength_nm: float, baseline: str | None, state,
-                 progress=gr.Progress()):
+                 colour_mode: str, baseline: str | None, state, progress=gr.Progress()):
             """Simulate the LR-HSI and HR-MSI from a region of a scene, fuse them and score each method.
 
             Every parameter defaults to the start-up settings. Returns the status, the metrics table,
             the evaluation as JSON (protocol and metrics with every digit, as
-            `python -m s3rnet evaluate --json` writes them), the composites, band views, error maps,
-            plots and the spectrum of the last clicked pixel.
+            `python -m s3rnet evaluate --json` writes them), the composites, the spectrum of the last
+            clicked pixel and its plot. The other tabs' views follow from /details.
             """
             try:
                 settings = handlers.make_settings(
@@ -395,29 +429,36 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                 )
                 # The last clicked pixel, or the centre of the region until there is one.
                 pixel = state.pixel or (result.shape[1] // 2, result.shape[0] // 2)
-                rendered = handlers.render_views(result, colour_mode, wavelength_nm, baseline, pixel)
+                rendered = handlers.render_overview(result, colour_mode, baseline, pixel)
             except S3RNetError as exc:
                 gr.Warning(str(exc))
-                return [f"**Problem:** {exc}", state, *([gr.skip()] * (len(VIEW_KEYS) + 1))]
+                return [f"**Problem:** {exc}", state, *([gr.skip()] * (len(OVERVIEW_KEYS) + 1))]
             for note in result.notes:
                 if note.startswith("S3RNet did not run"):
                     gr.Warning(note)
             return [
                 handlers.status_text(result, "reused: same settings as an earlier run" if reused else ""),
-                state, *to_updates(rendered),
+                state, *to_updates(rendered, OVERVIEW_KEYS),
                 gr.update(choices=rendered["baselines"], value=rendered["baseline"]),
             ]
 
+        def details(colour_mode: str, wavelength_nm: float, baseline: str | None, state):
+            """The other tabs' views of this session's last fusion: swipe, band views (the band
+            nearest `wavelength_nm`), error maps, per-band PSNR and the SSAWB weights."""
+            rendered = handlers.render_details(current(state), colour_mode, wavelength_nm, baseline)
+            return to_updates(rendered, DETAIL_KEYS)
+
         fuse_inputs = [scene, region, msi, psf, lrhsi_no_noise, lrhsi_snr_db, hrmsi_no_noise, hrmsi_snr_db,
                        shift_rows, shift_cols, seed, methods, checkpoint, adapt, adapt_steps, project,
-                       colour_mode, wavelength, baseline, session]
-        fuse_button.click(fuse, fuse_inputs, [status, session, *view_outputs, baseline],
-                          api_name="fuse", concurrency_id="fusion", concurrency_limit=1)
+                       colour_mode, baseline, session]
+        # The first tab comes back with the fusion; the other tabs fill in just after.
+        fuse_button.click(
+            fuse, fuse_inputs, [status, session, *overview_outputs, baseline],
+            api_name="fuse", concurrency_id="fusion", concurrency_limit=1,
+        ).then(details, [colour_mode, wavelength, baseline, session], detail_outputs,
+               api_name="details", show_progress="hidden")
 
         # ---------------------------------------------------------------- views that need no new fusion
-        def current(state) -> FusionResult:
-            return state.result if state is not None else startup
-
         def on_colour_mode(colour_mode, baseline, state):
             rendered = handlers.render_composites(current(state), colour_mode, baseline)
             return to_updates(rendered, ("rgb_truth", "rgb_lrhsi", "rgb_hrmsi", "rgb_fused", "rgb_baseline",

@@ -1,15 +1,18 @@
 """Response times of the Gradio app against the library called directly, as a markdown table.
 
-Three measurements, each with a reference measured in the same run:
+The app runs as it is deployed, ``python app/main.py`` in its own process; this process is its
+client (gradio_client) and runs the references. Each measurement has a reference measured in
+the same run:
 
-* ``/fuse`` through gradio_client on the real server (Indian Pines 144 x 144, OLI 4-band MSI,
-  box PSF, S3RNet with the CPU checkpoint and the fast baselines; a new seed each call, so that
-  no cached result is reused), alternating with the reference,
-  ``s3rnet.evaluation.run_evaluation`` in-process with the same settings: the ratio is what the
-  app adds (second simulation, pictures, plots, transfer). A second row is the part of the
-  library's time spent in the methods themselves; the rest of it is simulation, model loading
-  and scoring (metrics).
-* a pixel click (``/spectrum`` through gradio_client), against the same spectra read in-process
+* ``/fuse`` (Indian Pines 144 x 144, OLI 4-band MSI, box PSF, S3RNet with the CPU checkpoint
+  and the fast baselines; a new seed each call, so that no cached result is reused): the status,
+  metrics, composites and pixel spectrum, what the page shows first. It alternates with the
+  reference, ``s3rnet.evaluation.run_evaluation`` in-process with the same settings (a plain
+  script's call: checkpoint loaded and reference statistics computed each time). A second row
+  is the part of the library's time spent in the methods themselves (the rest is simulation,
+  model loading and scoring), a third the ``/details`` call that the page chains after each
+  fusion (the other tabs: bands, swipe, error maps, plots).
+* a pixel click (``/spectrum``), against the same spectra read in-process
   (:func:`app.compute.pixel_spectra`): the ratio is the cost of the round trip.
 * start-up to a ready page (``python app/main.py`` until its page and API answer), against
   ``python -m s3rnet evaluate`` with the same methods (import, load, evaluate; on the test
@@ -87,19 +90,33 @@ def wait_until_ready(url: str, process: subprocess.Popen, limit: float = 120.0) 
     raise RuntimeError(f"the app was not ready after {limit:.0f} s")
 
 
-def time_startup(env: dict[str, str]) -> float:
+def start_app(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """``python app/main.py`` on a free port, in a new process group; returns it and its URL once ready."""
     port = free_port()
-    env = dict(env, S3RNET_APP_PORT=str(port))
-    start = time.perf_counter()
-    # A new session and process group, so that stopping it stops every child.
-    process = subprocess.Popen([sys.executable, str(ROOT / "app" / "main.py")], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen([sys.executable, str(ROOT / "app" / "main.py")], cwd=ROOT,
+                               env=dict(env, S3RNET_APP_PORT=str(port)), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
     try:
-        wait_until_ready(f"http://127.0.0.1:{port}/", process)
-        return time.perf_counter() - start
-    finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=30)
+        wait_until_ready(url, process)
+    except BaseException:
+        stop(process)
+        raise
+    return process, url
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, 15)
+    process.wait(timeout=30)
+
+
+def time_startup(env: dict[str, str]) -> float:
+    """Seconds from ``python app/main.py`` to a page and API that answer."""
+    start = time.perf_counter()
+    process, _ = start_app(env)
+    elapsed = time.perf_counter() - start
+    stop(process)
+    return elapsed
 
 
 def time_cli(env: dict[str, str], methods: list[str], checkpoint: str | None) -> float:
@@ -124,14 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     from gradio_client import Client
 
-    from app import library, scenes
+    from app import compute, library, scenes
     from app.compute import pixel_spectra
     from app.handlers import default_settings
-    from app.main import build_demo, launch_options
 
     settings = default_settings()
-    scene = scenes.cut_region(scenes.load_named_scene(settings.scene), settings.region)
+    full_scene = scenes.load_named_scene(settings.scene)
+    scene = scenes.cut_region(full_scene, settings.region)
     methods = [m for m in settings.methods if m != "s3rnet" or settings.checkpoint]
+    local_result = compute.run_fusion(full_scene, settings)
 
     def library_fuse(i: int):
         return library.run_evaluation(
@@ -139,15 +157,14 @@ def main(argv: list[str] | None = None) -> int:
             hrmsi_snr_db=float("inf"), shift=(0.0, 0.0), seed=1000 + i, checkpoint=settings.checkpoint,
         )
 
-    demo = build_demo()
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, **launch_options())
+    process, url = start_app(dict(os.environ))
     try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False)
+        client = Client(url, verbose=False, download_files=False)
         # Library and app calls alternate, so that load from other jobs falls on both alike.
         library_fuse(-1)
         output = client.predict(seed=1999, api_name="/fuse")
-        reference_fuse, app_fuse, in_methods = [], [], []
+        client.predict(api_name="/details")
+        reference_fuse, app_fuse, app_details, in_methods = [], [], [], []
         for i in range(args.repeats):
             start = time.perf_counter()
             evaluation = library_fuse(i)
@@ -156,15 +173,19 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             output = client.predict(seed=2000 + i, api_name="/fuse")
             app_fuse.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            client.predict(api_name="/details")
+            app_details.append(time.perf_counter() - start)
         fused_methods = list(output[2]["methods"])
         app_click, _ = timed(lambda i: client.predict(x=10 + i, y=20, api_name="/spectrum"), args.repeats)
-        reference_click, _ = timed(lambda i: pixel_spectra(demo.startup_result, 10 + i, 20), args.repeats)
+        reference_click, _ = timed(lambda i: pixel_spectra(local_result, 10 + i, 20), args.repeats)
     finally:
-        demo.close()
+        stop(process)
 
     rows = [
         ("/fuse (S3RNet + fast baselines)", app_fuse, TARGETS["fuse"], "library run_evaluation", reference_fuse),
         ("library: time in the methods themselves", in_methods, None, "library run_evaluation", reference_fuse),
+        ("/details (the other tabs, chained after /fuse)", app_details, None, "library run_evaluation", reference_fuse),
         ("pixel click (/spectrum)", app_click, TARGETS["click"], "pixel_spectra in-process", reference_click),
     ]
     if not args.skip_startup:

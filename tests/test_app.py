@@ -387,6 +387,21 @@ def test_fuse_and_spectrum_equal_the_cli(server, tmp_path, indian_pines):
     np.testing.assert_allclose(values["spectra"][compute.LOW_RES], simulation.lrhsi[2, 10, order], rtol=1e-6)
 
 
+def test_details_fill_the_other_tabs_for_the_sessions_last_fusion(server, indian_pines):
+    _, url = server
+    client = _client(url)
+    client.predict(region="split:test", methods=FAST, seed=3, api_name="/fuse")
+    outputs = client.predict(wavelength_nm=800, baseline="mtf-glp-hpm", api_name="/details")
+    assert len(outputs) == 15  # swipe, 5 band views + caption, 4 error maps, PSNR plot, weights + 2 plots
+    region = split_region(indian_pines, "test")
+    nearest = region.wavelengths[np.argmin(np.abs(region.wavelengths - 800))]
+    assert f"{nearest:.1f} nm" in outputs[6]
+    psnr_plot = json.loads(outputs[11]["plot"])
+    assert [trace["name"] for trace in psnr_plot["data"]] == ["Bicubic", "GSA", "MTF-GLP-HPM"]
+    # Without S3RNet the first method is shown as the fused result, beside the baseline asked for.
+    assert "Bicubic" in outputs[7]["label"] and "MTF-GLP-HPM" in outputs[8]["label"]
+
+
 def test_eight_concurrent_clients_get_their_own_answers(server, indian_pines):
     _, url = server
     region = split_region(indian_pines, "test")
