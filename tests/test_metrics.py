@@ -77,16 +77,21 @@ def test_ergas_matches_torchmetrics_ratio_4(pair):
     assert metrics.ergas(reference, estimate, ratio=4) == pytest.approx(expected, rel=RTOL)
 
 
-def test_ssim_matches_torchmetrics_band_by_band(pair):
-    reference, estimate = pair
+def torchmetrics_ssim_per_band(reference: np.ndarray, estimate: np.ndarray) -> np.ndarray:
+    """torchmetrics' SSIM of each band in float64, data range = that band's range in the reference."""
     ref, est = as_torch(reference), as_torch(estimate)
     span = reference.max(axis=(0, 1)) - reference.min(axis=(0, 1))
-    expected = np.array([
+    return np.array([
         structural_similarity_index_measure(
             est[:, b : b + 1], ref[:, b : b + 1], data_range=float(span[b])
         ).item()
         for b in range(reference.shape[-1])
     ])
+
+
+def test_ssim_matches_torchmetrics_band_by_band(pair):
+    reference, estimate = pair
+    expected = torchmetrics_ssim_per_band(reference, estimate)
     np.testing.assert_allclose(metrics.ssim_per_band(reference, estimate), expected, rtol=RTOL)
     assert metrics.ssim(reference, estimate) == pytest.approx(expected.mean(), rel=RTOL)
 
@@ -96,14 +101,7 @@ def test_ssim_of_a_good_fusion_matches_torchmetrics_to_float64_precision(oli4_si
     # error is small, where rounding would show first, they must still give float64's answer.
     reference, _ = pair
     estimate = get_method("gsa")(oli4_simulation.inputs())
-    ref, est = as_torch(reference), as_torch(estimate)
-    span = reference.max(axis=(0, 1)) - reference.min(axis=(0, 1))
-    expected = np.array([
-        structural_similarity_index_measure(
-            est[:, b : b + 1], ref[:, b : b + 1], data_range=float(span[b])
-        ).item()
-        for b in range(reference.shape[-1])
-    ])
+    expected = torchmetrics_ssim_per_band(reference, estimate)
     np.testing.assert_allclose(metrics.ssim_per_band(reference, estimate), expected, rtol=0, atol=1e-7)
 
 
