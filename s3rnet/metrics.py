@@ -46,6 +46,8 @@ _SSIM_K2 = 0.03
 # Rows (columns) of output per banded matrix product of the Gaussian filter: small enough that
 # the band's zeros cost little, large enough that each product keeps BLAS busy.
 _BLUR_BLOCK = 16
+# Bands per run of SSIM's computation: its working arrays scale with a run, not with the cube.
+_SSIM_BANDS_PER_RUN = 48
 
 
 def _check_cube(array: np.ndarray, name: str) -> None:
@@ -127,6 +129,11 @@ class GaussianBlur:
         self._rows = _AxisBlur((count,), height, (width * channels,), self.dtype)
         self._columns = _AxisBlur((count, height), width, (channels,), self.dtype)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the working arrays kept between calls."""
+        return sum(axis.padded.nbytes + axis.products.nbytes for axis in (self._rows, self._columns))
+
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """Blur ``images`` (S, H, W, K); the result is a view that the next call overwrites."""
         if images.shape != self.shape:
@@ -158,12 +165,27 @@ class _Workspace:
     def __init__(self, shape: tuple[int, int, int]) -> None:
         self.copy = np.empty(shape, dtype=np.float64)
         self.error = np.empty(shape, dtype=np.float64)
-        self.stack = np.empty((3, *shape), dtype=np.float32)
         self._shape = shape
+        self._ssim: dict[int, tuple[np.ndarray, GaussianBlur]] = {}
 
-    @cached_property
-    def blur(self) -> GaussianBlur:
-        return GaussianBlur((3, *self._shape), np.float32)
+    def ssim_arrays(self, bands: int) -> tuple[np.ndarray, GaussianBlur]:
+        """SSIM's (3, H, W, bands) float32 stack and its blur, for a run of ``bands`` bands."""
+        if bands not in self._ssim:
+            height, width, _ = self._shape
+            shape = (3, height, width, bands)
+            self._ssim[bands] = (np.empty(shape, dtype=np.float32), GaussianBlur(shape, np.float32))
+        return self._ssim[bands]
+
+    @property
+    def nbytes(self) -> int:
+        blurs = sum(blur.nbytes + stack.nbytes for stack, blur in self._ssim.values())
+        return self.copy.nbytes + self.error.nbytes + blurs
+
+
+def _band_runs(bands: int) -> list[slice]:
+    """Consecutive runs of at most ``_SSIM_BANDS_PER_RUN`` bands, of nearly equal lengths."""
+    edges = np.linspace(0, bands, -(-bands // _SSIM_BANDS_PER_RUN) + 1).round().astype(int)
+    return [slice(int(start), int(stop)) for start, stop in zip(edges[:-1], edges[1:])]
 
 
 @dataclass(frozen=True)
@@ -293,34 +315,49 @@ class Scorer:
             return self.reference / norm[..., None], norm > 0
 
     @cached_property
-    def _ssim_reference(self) -> dict[str, np.ndarray]:
+    def _ssim_reference(self) -> list[tuple[slice, dict[str, np.ndarray]]]:
+        """For each run of bands, the reference's SSIM statistics as contiguous float32 arrays."""
         reference = self.reference
         data_range = self._band_max - self._band_min
         whole_range = reference.max() - reference.min()
         data_range = np.where(data_range > 0, data_range, whole_range if whole_range > 0 else 1.0)
         c1 = np.square(_SSIM_K1 * data_range)
         c2 = np.square(_SSIM_K2 * data_range)
-        # The reference's own statistics are float64; centring before squaring keeps E[x^2] - mu^2
-        # from cancelling away the variance of flat regions.
-        centred = reference - self._band_mean
-        mu_centred, mean_square = gaussian_blur(np.stack([centred, np.square(centred)]))
-        mu = mu_centred + self._band_mean
-        variance = np.maximum(mean_square - np.square(mu_centred), 0.0)
-        mu32, variance32 = mu.astype(np.float32), variance.astype(np.float32)
-        luminance_base = (np.square(mu) + c1).astype(np.float32)
-        contrast_base = (variance + c2).astype(np.float32)
-        return {
-            "mu": mu32,
-            "mu_centred": mu_centred.astype(np.float32),
-            "centred": centred.astype(np.float32),
-            "variance": variance32,
-            # The parts of SSIM's two fractions that the estimate does not change, summed in
-            # float32 as _ssim_per_band sums the denominators, so that an exact estimate gives 1.
-            "luminance_base": luminance_base,
-            "luminance_exact": luminance_base + np.square(mu32),
-            "contrast_base": contrast_base,
-            "contrast_exact": contrast_base + variance32,
-        }
+        runs = []
+        for run in _band_runs(reference.shape[-1]):
+            # The reference's own statistics are float64; centring before squaring keeps
+            # E[x^2] - mu^2 from cancelling away the variance of flat regions.
+            centred = reference[..., run] - self._band_mean[run]
+            mu_centred, mean_square = gaussian_blur(np.stack([centred, np.square(centred)]))
+            mu = mu_centred + self._band_mean[run]
+            variance = np.maximum(mean_square - np.square(mu_centred), 0.0)
+            mu32, variance32 = mu.astype(np.float32), variance.astype(np.float32)
+            luminance_base = (np.square(mu) + c1[run]).astype(np.float32)
+            contrast_base = (variance + c2[run]).astype(np.float32)
+            runs.append((run, {
+                "mu": mu32,
+                "mu_centred": mu_centred.astype(np.float32),
+                "centred": centred.astype(np.float32),
+                "variance": variance32,
+                # The parts of SSIM's two fractions that the estimate does not change, summed in
+                # float32 as _ssim_per_band sums the denominators, so that an exact estimate gives 1.
+                "luminance_base": luminance_base,
+                "luminance_exact": luminance_base + np.square(mu32),
+                "contrast_base": contrast_base,
+                "contrast_exact": contrast_base + variance32,
+            }))
+        return runs
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays this scorer keeps: the reference and the statistics computed so far,
+        plus the working arrays inside :meth:`reusing_buffers`."""
+        kept = [self.reference]
+        if "_unit_spectra" in self.__dict__:
+            kept += list(self._unit_spectra)
+        if "_ssim_reference" in self.__dict__:
+            kept += [array for _, arrays in self._ssim_reference for array in arrays.values()]
+        return sum(array.nbytes for array in kept) + (self._kept.nbytes if self._kept is not None else 0)
 
     # ------------------------------------------------------------------ metrics
     def psnr_per_band(self, estimate: np.ndarray, peak: str = "band-max") -> np.ndarray:
@@ -398,42 +435,44 @@ class Scorer:
             return self._ssim_per_band(self._load(estimate))
 
     def _ssim_per_band(self, work: _Workspace) -> np.ndarray:
-        ref = self._ssim_reference
-        stack = work.stack
-        stack[0] = work.error
-        np.multiply(stack[0], stack[0], out=stack[1])
-        np.multiply(ref["centred"], stack[0], out=stack[2])
-        # Local mean of the error, of its square, and of its product with the centred reference,
-        # turned in place into the statistics of the estimate; the stack, free once blurred,
-        # holds the luminance term and a scratch array (fresh arrays would cost page faults).
-        blurred = work.blur(stack)
-        for rows in _row_chunks(stack.shape[1]):
-            mu_error, error_variance, cross = blurred[:, rows]
-            luminance, scratch = stack[0, rows], stack[1, rows]
-            mu, mu_centred = ref["mu"][rows], ref["mu_centred"][rows]
-            np.multiply(mu_error, mu_error, out=scratch)
-            error_variance -= scratch
-            np.multiply(mu_centred, mu_error, out=scratch)
-            cross -= scratch
-            np.multiply(mu, mu_error, out=luminance)
-            luminance *= 2
-            luminance += ref["luminance_exact"][rows]
-            mu_estimate = mu_error
-            mu_estimate += mu
-            np.multiply(mu_estimate, mu_estimate, out=mu_estimate)
-            mu_estimate += ref["luminance_base"][rows]
-            luminance /= mu_estimate
-            cross *= 2
-            variance_estimate = error_variance
-            variance_estimate += ref["variance"][rows]
-            variance_estimate += cross
-            np.maximum(variance_estimate, 0.0, out=variance_estimate)
-            variance_estimate += ref["contrast_base"][rows]
-            cross += ref["contrast_exact"][rows]
-            cross /= variance_estimate
-            luminance *= cross
-        luminance = stack[0]
-        return luminance.mean(axis=(0, 1), dtype=np.float64)
+        index = np.empty(work.error.shape[-1])
+        for run, ref in self._ssim_reference:
+            stack, blur = work.ssim_arrays(run.stop - run.start)
+            stack[0] = work.error[..., run]
+            np.multiply(stack[0], stack[0], out=stack[1])
+            np.multiply(ref["centred"], stack[0], out=stack[2])
+            # Local mean of the error, of its square, and of its product with the centred
+            # reference, turned in place into the statistics of the estimate; the stack, free
+            # once blurred, holds the luminance term and a scratch array (fresh arrays would
+            # cost page faults).
+            blurred = blur(stack)
+            for rows in _row_chunks(stack.shape[1]):
+                mu_error, error_variance, cross = blurred[:, rows]
+                luminance, scratch = stack[0, rows], stack[1, rows]
+                mu, mu_centred = ref["mu"][rows], ref["mu_centred"][rows]
+                np.multiply(mu_error, mu_error, out=scratch)
+                error_variance -= scratch
+                np.multiply(mu_centred, mu_error, out=scratch)
+                cross -= scratch
+                np.multiply(mu, mu_error, out=luminance)
+                luminance *= 2
+                luminance += ref["luminance_exact"][rows]
+                mu_estimate = mu_error
+                mu_estimate += mu
+                np.multiply(mu_estimate, mu_estimate, out=mu_estimate)
+                mu_estimate += ref["luminance_base"][rows]
+                luminance /= mu_estimate
+                cross *= 2
+                variance_estimate = error_variance
+                variance_estimate += ref["variance"][rows]
+                variance_estimate += cross
+                np.maximum(variance_estimate, 0.0, out=variance_estimate)
+                variance_estimate += ref["contrast_base"][rows]
+                cross += ref["contrast_exact"][rows]
+                cross /= variance_estimate
+                luminance *= cross
+            index[run] = stack[0].mean(axis=(0, 1), dtype=np.float64)
+        return index
 
     def score(self, estimate: np.ndarray) -> Scores:
         """Every metric of one estimate, its maps and per-band PSNR included."""
