@@ -39,37 +39,22 @@ import time
 import urllib.request
 from pathlib import Path
 
+from _harness import parse, timed, timing_parser, use_threads
+
 ROOT = Path(__file__).resolve().parents[1]
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 TARGETS = {"fuse": 1.5, "click": 0.2, "startup": 15.0}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2, help="BLAS and torch threads (default 2)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (default 3)")
+    parser = timing_parser(__doc__, 3, "timed calls per measurement")
     parser.add_argument("--skip-startup", action="store_true", help="do not time the start-up (two subprocesses)")
-    args = parser.parse_args(argv)
-    if args.threads < 1 or args.repeats < 1:
-        parser.error("--threads and --repeats must be at least 1")
-    return args
+    return parse(parser, argv)
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def timed(function, repeats: int) -> tuple[list[float], object]:
-    """Seconds of ``repeats`` calls ``function(i)`` (after one untimed warm-up call with i = -1)."""
-    output = function(-1)
-    seconds = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        output = function(i)
-        seconds.append(time.perf_counter() - start)
-    return seconds, output
 
 
 def wait_until_ready(url: str, process: subprocess.Popen, limit: float = 120.0) -> float:
@@ -132,13 +117,10 @@ def time_cli(env: dict[str, str], methods: list[str], checkpoint: str | None) ->
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for name in _THREAD_VARIABLES:
-        os.environ[name] = str(args.threads)
+    use_threads(args.threads)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     sys.path.insert(0, str(ROOT))
     import torch
-
-    torch.set_num_threads(args.threads)
     from gradio_client import Client
 
     from app import compute, library, scenes

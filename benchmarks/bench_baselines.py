@@ -13,59 +13,37 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import time
 
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+from _harness import parse, timed, timing_parser, use_threads
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2, help="BLAS and torch threads (default 2)")
+    parser = timing_parser(__doc__, 3, "timed runs per method")
     parser.add_argument("--size", type=int, default=144, help="tile side in pixels (multiple of 4, <= 144)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per method (default 3)")
     parser.add_argument("--msi", default="oli4", help="MSI response of the simulation (default oli4)")
-    args = parser.parse_args(argv)
-    if args.threads < 1 or args.repeats < 1:
-        parser.error("--threads and --repeats must be at least 1")
+    args = parse(parser, argv)
     if not 4 <= args.size <= 144 or args.size % 4:
         parser.error("--size must be a multiple of 4 between 4 and 144")
     return args
 
 
-def time_method(method, inputs, repeats: int) -> tuple[list[float], object]:
-    """Wall-clock seconds of ``repeats`` calls after one untimed warm-up call, and the output."""
-    output = method(inputs)
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        output = method(inputs)
-        seconds.append(time.perf_counter() - start)
-    return seconds, output
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # BLAS libraries read their thread count once, when numpy is first imported: set it first.
-    for name in _THREAD_VARIABLES:
-        os.environ[name] = str(args.threads)
-    import torch
-
+    use_threads(args.threads)
     from s3rnet import metrics
     from s3rnet.baselines import METHOD_INFO, METHODS
     from s3rnet.data import crop, load_scene
     from s3rnet.degrade import simulate
 
-    torch.set_num_threads(args.threads)
     tile = crop(load_scene("indian_pines"), (0, args.size), (0, args.size))
     simulation = simulate(tile.cube, tile.wavelengths, tile.fwhm, msi=args.msi, psf="box", ratio=4)
     inputs = simulation.inputs()
 
     rows = []
     for name, method in METHODS.items():
-        seconds, output = time_method(method, inputs, args.repeats)
+        seconds, output = timed(lambda _: method(inputs), args.repeats)
         rows.append((name, statistics.median(seconds), min(seconds), output))
     reference = rows[0][1]
 

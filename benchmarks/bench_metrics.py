@@ -24,22 +24,16 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import time
 
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+from _harness import parse, timed, timing_parser, use_threads
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2, help="BLAS and torch threads (default 2)")
+    parser = timing_parser(__doc__, 5, "timed calls per row")
     parser.add_argument("--size", type=int, default=144, help="tile side in pixels (multiple of 4, 8 to 144)")
-    parser.add_argument("--repeats", type=int, default=5, help="timed calls per row (default 5)")
-    args = parser.parse_args(argv)
-    if args.threads < 1 or args.repeats < 1:
-        parser.error("--threads and --repeats must be at least 1")
+    args = parse(parser, argv)
     if not 8 <= args.size <= 144 or args.size % 4:
         parser.error("--size must be a multiple of 4 between 8 and 144")
     return args
@@ -76,30 +70,16 @@ def direct_float64_scores(reference, estimate, ratio: int = 4) -> dict[str, floa
     }
 
 
-def timed(function, repeats: int) -> list[float]:
-    """Seconds of ``repeats`` calls after one untimed warm-up call."""
-    function()
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        seconds.append(time.perf_counter() - start)
-    return seconds
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for name in _THREAD_VARIABLES:
-        os.environ[name] = str(args.threads)
+    use_threads(args.threads)
     import numpy as np
-    import torch
 
     from s3rnet import metrics
     from s3rnet.baselines import METHODS
     from s3rnet.data import crop, load_scene
     from s3rnet.degrade import simulate
 
-    torch.set_num_threads(args.threads)
     scene = crop(load_scene("indian_pines"), (0, args.size), (0, args.size))
     simulation = simulate(scene.cube, scene.wavelengths, scene.fwhm, msi="oli4")
     truth = simulation.truth
@@ -109,11 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     scorer = metrics.Scorer(truth)
     worst_ssim = 0.0
     for cube in fusions.values():
-        reference += timed(lambda: direct_float64_scores(truth, cube), args.repeats)
-        one_off += timed(lambda: metrics.evaluate_all(truth, cube), args.repeats)
-        warm += timed(lambda: scorer.score(cube), args.repeats)
+        reference += timed(lambda _: direct_float64_scores(truth, cube), args.repeats)[0]
+        one_off += timed(lambda _: metrics.evaluate_all(truth, cube), args.repeats)[0]
+        warm += timed(lambda _: scorer.score(cube), args.repeats)[0]
         with scorer.reusing_buffers():
-            buffered += timed(lambda: scorer.score(cube), args.repeats)
+            buffered += timed(lambda _: scorer.score(cube), args.repeats)[0]
         worst_ssim = max(worst_ssim, abs(scorer.evaluate(cube)["ssim"] - direct_float64_scores(truth, cube)["ssim"]))
 
     kept = scorer.nbytes
