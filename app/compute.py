@@ -240,7 +240,6 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
         used_checkpoint, evaluation = evaluate(methods)
         notes.append(f"S3RNet did not run: {problem}")
     simulation = evaluation.simulation
-    evaluated = library.prepare_scene(region, used_checkpoint) if used_checkpoint else region
     report(0.97, "preparing the views")
     protocol = _json_safe(evaluation.protocol)
     if protocol.get("grid") not in (None, "the scene's own bands"):
@@ -255,7 +254,7 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
         hrmsi=simulation.hrmsi,
         srf=simulation.srf,
         wavelengths=None if simulation.wavelengths is None else np.asarray(simulation.wavelengths, dtype=float),
-        fwhm=None if evaluated.fwhm is None else np.asarray(evaluated.fwhm, dtype=float),
+        fwhm=None if simulation.fwhm is None else np.asarray(simulation.fwhm, dtype=float),
         protocol=protocol,
         metrics={name: _json_safe(dict(scores)) for name, scores in evaluation.methods.items()},
         details=dict(evaluation.details),

@@ -54,11 +54,6 @@ def device_name() -> str:
     return _inference.resolve_device().type
 
 
-def prepare_scene(scene: Scene, checkpoint: str) -> Scene:
-    """The scene as the checkpoint needs it (resampled onto its wavelength grid when they differ)."""
-    return _inference.prepare_scene(scene, checkpoint_metadata(checkpoint))
-
-
 def run_evaluation(
     scene: Scene,
     *,

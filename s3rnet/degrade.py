@@ -347,6 +347,8 @@ class Simulation:
     wavelengths : ndarray, shape (C,) or None
     meta : dict
         Every choice of the protocol (ratio, PSF, MSI response, SNRs, shift, seed, units).
+    fwhm : ndarray, shape (C,) or None
+        Band widths (nm), when the scene has them.
     """
 
     truth: np.ndarray
@@ -355,6 +357,7 @@ class Simulation:
     srf: np.ndarray
     wavelengths: np.ndarray | None
     meta: dict[str, Any] = field(default_factory=dict)
+    fwhm: np.ndarray | None = None
 
     def inputs(self) -> FusionInputs:
         """The inputs a fusion method sees (no ground truth)."""
@@ -433,7 +436,10 @@ def simulate(
         "seed": seed,
         "truth_shape": list(truth.shape),
     }
-    return Simulation(truth, lrhsi, hrmsi, srf, None if wavelengths is None else np.asarray(wavelengths), meta)
+    return Simulation(
+        truth, lrhsi, hrmsi, srf, None if wavelengths is None else np.asarray(wavelengths), meta,
+        None if fwhm is None else np.asarray(fwhm),
+    )
 
 
 def _json_float(value: float) -> float | str:
