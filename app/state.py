@@ -7,6 +7,8 @@ fused anything yet points at the start-up result, which every such session share
 
 from __future__ import annotations
 
+import atexit
+import functools
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -19,6 +21,15 @@ from .compute import FusionResult
 
 # The clicked spectra kept for the CSV export (the oldest are dropped first).
 MAX_CLICKS = 50
+
+
+@functools.cache
+def downloads_root() -> Path:
+    """One folder per process for every session's downloads, removed when the process exits
+    (gradio forgets the sessions still open at shutdown without telling them)."""
+    root = Path(tempfile.mkdtemp(prefix="s3rnet-app-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
 
 
 @dataclass
@@ -52,7 +63,7 @@ class SessionState:
         """A fresh folder for this session's downloads (older downloads are removed)."""
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
-        self._folder = Path(tempfile.mkdtemp(prefix="s3rnet-export-"))
+        self._folder = Path(tempfile.mkdtemp(prefix="export-", dir=downloads_root()))
         return self._folder
 
     def close(self) -> None:
