@@ -39,7 +39,7 @@ STATE_KIND = "training-state"
 
 # Keys every model checkpoint sidecar holds, besides the format fields and "weights".
 MODEL_KEYS = (
-    "preset", "model_config", "bands", "wavelengths_nm", "fwhm_nm", "msi", "psf", "ratio",
+    "architecture_version", "preset", "model_config", "bands", "wavelengths_nm", "fwhm_nm", "msi", "psf", "ratio",
     "normalisation", "skip", "estimate", "training", "steps", "validation", "code_version",
 )
 
@@ -365,11 +365,14 @@ def checkpoint_metadata(
     estimate : str, optional
         The classical method whose estimate the network corrects (skip ``"estimate"``).
     """
+    from .models import ARCHITECTURE_VERSION
+
     srf = np.asarray(srf, dtype=np.float64)
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "kind": MODEL_KIND,
+        "architecture_version": ARCHITECTURE_VERSION,
         "preset": preset,
         "model_config": dict(model_config),
         "bands": int(model_config["bands"]),
@@ -447,6 +450,7 @@ def load_checkpoint(
             f"{target} is a {metadata.get('kind')!r}, not a model checkpoint (to continue a run, "
             f"use s3rnet.training.train(..., resume=True))"
         )
+    check_architecture(metadata, sidecar_file)
     missing = [key for key in MODEL_KEYS if key not in metadata]
     if missing:
         raise CheckpointError(f"{sidecar_file}: the sidecar lacks {missing}")
@@ -468,6 +472,43 @@ def load_checkpoint(
     model.load_state_dict(tensors, strict=True)
     metadata["source"] = str(target)
     return model.to(device).eval(), metadata
+
+
+def check_architecture(metadata: Mapping[str, Any], where: str | os.PathLike) -> None:
+    """Refuse weights written for another wiring of the network than this code's.
+
+    Parameters
+    ----------
+    metadata : mapping
+        A model checkpoint's or training state's sidecar; a sidecar without
+        ``"architecture_version"`` was written before versions were recorded (version 1).
+    where : str or path
+        The sidecar, named in the message.
+
+    Raises
+    ------
+    CheckpointError
+        For any version but :data:`~s3rnet.models.ARCHITECTURE_VERSION`, saying why it cannot be
+        converted.
+    """
+    from .models import ARCHITECTURE_VERSION
+
+    version = metadata.get("architecture_version", 1)
+    if version == ARCHITECTURE_VERSION:
+        return
+    if version == 1:
+        raise CheckpointError(
+            f"{where}: these weights were written before 2026-11-30 (architecture version 1), when "
+            f"the V and Z branches had their inputs swapped: V read Cat(up(X_h), X_m) at the high "
+            f"resolution and Z read Cat(X_h, down(X_m)) at the low one. They cannot be converted: "
+            f"V feeds the SSAWB's value projection and Z receives its output, so the learned roles "
+            f"differ, not only the names. Retrain with this version of s3rnet "
+            f"(python -m s3rnet train CONFIG)."
+        )
+    raise CheckpointError(
+        f"{where}: architecture version {version!r}; this s3rnet ({__version__}) builds version "
+        f"{ARCHITECTURE_VERSION}"
+    )
 
 
 def check_compatible(

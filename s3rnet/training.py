@@ -49,6 +49,7 @@ from .checkpoints import (
     STATE_KIND,
     CheckpointError,
     atomic_write,
+    check_architecture,
     checkpoint_metadata,
     read_pair,
     remove_stale_temporaries,
@@ -71,7 +72,7 @@ from .errors import ConfigError, S3RNetError
 from .inference import ESTIMATES, autocast, classical_estimate, fuse_with_model, resolve_device
 from .losses import fusion_loss, spectral_angle
 from .metrics import psnr, sam
-from .models import FUSIONS, S3RNet, build_model, list_presets
+from .models import ARCHITECTURE_VERSION, FUSIONS, S3RNet, build_model, list_presets
 
 NORMALISATIONS = ("global", "band")
 TRAIN_SKIPS = ("none", "bicubic", *ESTIMATES)
@@ -574,6 +575,7 @@ def _save_state(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "kind": STATE_KIND,
+        "architecture_version": ARCHITECTURE_VERSION,
         "step": progress.step,
         "seconds": progress.seconds,
         "best": progress.best,
@@ -598,6 +600,7 @@ def _load_state(
     tensors, sidecar = read_pair(path)
     if sidecar.get("kind") != STATE_KIND:
         raise CheckpointError(f"{path}: a {sidecar.get('kind')!r} file, not a training state")
+    check_architecture(sidecar, path.with_suffix(".json"))
     missing = [key for key in _STATE_KEYS if key not in sidecar]
     if missing:
         raise CheckpointError(f"{path.with_suffix('.json')}: the training state lacks {missing}")

@@ -130,9 +130,89 @@ def test_extras():
 
 def test_low_resolution_branches_are_upsampled_by_nearest_neighbour():
     out = tiny()(*inputs(6, 3, 4), return_extras=True)
-    for name in ("Q", "Z"):
+    for name in ("Q", "V"):
         features = out.branches[name]
         assert torch.equal(features, F.interpolate(features[..., ::4, ::4], scale_factor=4))
+    # The high-resolution branches are not piecewise constant on 4x4 blocks.
+    for name in ("K", "Z"):
+        features = out.branches[name]
+        assert not torch.equal(features, F.interpolate(features[..., ::4, ::4], scale_factor=4))
+
+
+def test_branch_roles_follow_the_paper_figure_3():
+    """V = Cat(X_h, down(X_m)) at the LR size, Z = Cat(up(X_h), X_m) at the HR size (C + M each)."""
+    bands, msi_bands, h = 6, 3, 5
+    model = tiny(bands, msi_bands)
+    seen = {}
+    hooks = [
+        model.mbfn.branches[name].entry.register_forward_hook(
+            lambda module, args, output, name=name: seen.__setitem__(name, args[0])
+        )
+        for name in BRANCH_NAMES
+    ]
+    lrhsi, hrmsi = inputs(bands, msi_bands, h)
+    model(lrhsi, hrmsi)
+    for hook in hooks:
+        hook.remove()
+    assert seen["Q"].shape == (1, bands, h, h) and torch.equal(seen["Q"], lrhsi)
+    assert seen["K"].shape == (1, msi_bands, 4 * h, 4 * h) and torch.equal(seen["K"], hrmsi)
+    assert seen["V"].shape == (1, bands + msi_bands, h, h)
+    assert torch.equal(seen["V"][:, :bands], lrhsi)
+    down = F.interpolate(hrmsi, size=(h, h), mode="bicubic", align_corners=False)
+    assert torch.allclose(seen["V"][:, bands:], down)
+    assert seen["Z"].shape == (1, bands + msi_bands, 4 * h, 4 * h)
+    up = F.interpolate(lrhsi, size=(4 * h, 4 * h), mode="bilinear", align_corners=False)
+    assert torch.allclose(seen["Z"][:, :bands], up) and torch.equal(seen["Z"][:, bands:], hrmsi)
+
+
+def test_ssawb_reads_v_through_the_value_projection_and_adds_to_z():
+    """Eq. 3: with the value projection zeroed, Z' = Conv1x1(0) + F_Z, so F_V leaves Z' alone."""
+    torch.manual_seed(0)
+    block = SSAWB(8, attn_dim=8, heads=2)
+    f_q, f_k, f_v, f_z = torch.rand(4, 2, 8, 3, 3)
+    fused, weights = block(f_q, f_k, f_v, f_z)
+    w_q, w_k, w_v, w_z = weights.split(1, dim=1)
+    z_prime = (fused - w_q * f_q - w_k * f_k - w_v * f_v) / w_z
+    value = block.to_value(f_v).reshape(2, 2, 4, 9)
+    query = block.to_query(f_q).reshape(2, 2, 4, 9)
+    key = block.to_key(f_k).reshape(2, 2, 4, 9)
+    attention = torch.softmax(query @ key.transpose(-2, -1) / 2.0, dim=-1)
+    expected = block.project_out((attention @ value).reshape(2, 8, 3, 3)) + f_z
+    assert torch.allclose(z_prime, expected, atol=1e-5)
+
+
+def test_authors_attention_is_each_heads_channel_sum_of_v():
+    torch.manual_seed(0)
+    paper, authors = SSAWB(8, 8, 2), SSAWB(8, 8, 2, attention="authors")
+    authors.load_state_dict(paper.state_dict())
+    f_q, f_k, f_v, f_z = torch.rand(4, 2, 8, 3, 3)
+    fused, _ = authors(f_q, f_k, f_v, f_z)
+    # Other query and key projections leave the output unchanged.
+    with torch.no_grad():
+        authors.to_query.weight.normal_()
+        authors.to_key.weight.normal_()
+    assert torch.allclose(fused, authors(f_q, f_k, f_v, f_z)[0], atol=1e-6)
+    assert not torch.allclose(fused, paper(f_q, f_k, f_v, f_z)[0], atol=1e-4)
+    value = authors.to_value(f_v).reshape(2, 2, 4, 9)
+    summed = value.sum(dim=2, keepdim=True).expand(-1, -1, 4, -1).reshape(2, 8, 3, 3)
+    weights = torch.sigmoid(authors.to_weight_logits(torch.cat(
+        [f_q, f_k, f_v, authors.project_out(summed) + f_z], dim=1)))
+    assert torch.allclose(
+        fused,
+        sum(w * f for w, f in zip(weights.split(1, dim=1), (f_q, f_k, f_v, authors.project_out(summed) + f_z))),
+        atol=1e-5,
+    )
+
+
+def test_authors_attention_gives_query_and_key_no_gradient():
+    model = tiny(attention="authors")
+    lrhsi, hrmsi = inputs(6, 3, 4)
+    model(lrhsi, hrmsi).abs().mean().backward()
+    ssawb = model.fusion
+    for conv in (ssawb.to_query, ssawb.to_key):
+        assert conv.weight.grad.abs().max() < 1e-7
+    assert ssawb.to_value.weight.grad.abs().max() > 1e-5
+    assert count_parameters(model) == count_parameters(tiny())
 
 
 def test_sum_fusion_ablation():

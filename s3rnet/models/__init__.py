@@ -3,6 +3,8 @@
 from .blocks import DFAB, GroupedResidualGroup, ResidualGroup
 from .complexity import count_macs, count_parameters, model_info
 from .network import (
+    ARCHITECTURE_VERSION,
+    ATTENTIONS,
     BRANCH_NAMES,
     FUSIONS,
     SKIPS,
@@ -17,6 +19,8 @@ from .network import (
 from .presets import PRESETS, build_model, list_presets, preset_config
 
 __all__ = [
+    "ARCHITECTURE_VERSION",
+    "ATTENTIONS",
     "BRANCH_NAMES",
     "DFAB",
     "FUSIONS",

@@ -5,8 +5,9 @@ high-resolution multispectral image ``X_m`` (B, M, r h, r w) and returns the fus
 ``Y*`` (B, C, r h, r w):
 
 * four branches extract features F_Q, F_K, F_V, F_Z from ``X_h``, ``X_m``,
-  ``Cat(up(X_h), X_m)`` and ``Cat(X_h, down(X_m))``; the two low-resolution branches are brought
-  to the high resolution by nearest-neighbour upsampling;
+  ``Cat(X_h, down(X_m))`` and ``Cat(up(X_h), X_m)`` (paper Fig. 3, and the authors' code); the two
+  low-resolution branches Q and V are brought to the high resolution by nearest-neighbour
+  upsampling;
 * the spatial-spectral attention weight block (SSAWB, eqs. 2-6) fuses them with four per-pixel
   sigmoid weights;
 * the reconstruction G maps the fused features to the C bands.
@@ -27,8 +28,15 @@ from .blocks import NEGATIVE_SLOPE, residual_group
 
 BRANCH_NAMES = ("Q", "K", "V", "Z")
 
+# Version of the network's wiring, recorded in every checkpoint. 1: the V and Z branch inputs were
+# swapped (V read Cat(up(X_h), X_m) at the high resolution); 2 (2026-11-30): V and Z as in the
+# paper's Fig. 3 and the authors' code. Weights of version 1 cannot be converted: the two branches
+# play different roles in the SSAWB and run at different resolutions.
+ARCHITECTURE_VERSION = 2
+
 FUSIONS = ("ssawb", "sum")
 SKIPS = ("none", "bicubic", "estimate")
+ATTENTIONS = ("paper", "authors")
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,12 @@ class S3RNetConfig:
         LR-HSI. ``"estimate"``: ``Y* = G(F_fused) + E``, a correction to a classical estimate
         ``E`` (for example GSA) given to :meth:`S3RNet.forward`; the last convolution starts at
         zero, so the untrained network returns the estimate itself.
+    attention : {"paper", "authors"}
+        How the SSAWB applies its channel attention to V. ``"paper"`` is eq. 3 as written,
+        ``A V``. ``"authors"`` reproduces the authors' public code (``KQD.py``), whose product
+        ``einsum('bhqk,bhvd->bhqd', A, v)`` sums the key and the value channel indices separately:
+        each head's output is the channel sum of its V, whatever Q and K are (their projections
+        then get no gradient). Same parameters either way; use it to run the authors' weights.
     """
 
     bands: int
@@ -81,6 +95,7 @@ class S3RNetConfig:
     conv_groups: int = 1
     fusion: str = "ssawb"
     skip: str = "none"
+    attention: str = "paper"
 
     def __post_init__(self) -> None:
         for name in ("bands", "msi_bands", "nf", "gc", "heads", "attn_dim", "ratio", "conv_groups"):
@@ -103,6 +118,8 @@ class S3RNetConfig:
             raise ConfigError(f"unknown fusion {self.fusion!r}; choose one of {FUSIONS}")
         if self.skip not in SKIPS:
             raise ConfigError(f"unknown skip {self.skip!r}; choose one of {SKIPS}")
+        if self.attention not in ATTENTIONS:
+            raise ConfigError(f"unknown attention {self.attention!r}; choose one of {ATTENTIONS}")
 
     @property
     def residual_groups(self) -> dict[str, int]:
@@ -212,16 +229,20 @@ class MBFN(nn.Module):
     ==== ======================== ======================================
     Q    X_h                      low, then nearest upsampling x r
     K    X_m                      high
-    V    Cat(up(X_h), X_m)        high (up: bilinear)
-    Z    Cat(X_h, down(X_m))      low (down: bicubic), then nearest x r
+    V    Cat(X_h, down(X_m))      low (down: bicubic), then nearest x r
+    Z    Cat(up(X_h), X_m)        high (up: bilinear)
     ==== ======================== ======================================
+
+    The SSAWB reads V through its value projection and adds its attention output to Z
+    (``Z' = Conv1x1(A V) + F_Z``, eq. 3). Before :data:`ARCHITECTURE_VERSION` 2 this class had the
+    V and Z inputs the other way round.
     """
 
     def __init__(self, config: S3RNetConfig) -> None:
         super().__init__()
         c, m, r = config.bands, config.msi_bands, config.ratio
         in_channels = {"Q": c, "K": m, "V": c + m, "Z": c + m}
-        upscale = {"Q": r, "K": 1, "V": 1, "Z": r}
+        upscale = {"Q": r, "K": 1, "V": r, "Z": 1}
         self.branches = nn.ModuleDict(
             {
                 name: Branch(
@@ -262,8 +283,8 @@ class MBFN(nn.Module):
         inputs = {
             "Q": lrhsi,
             "K": hrmsi,
-            "V": torch.cat([upsampled_hsi, hrmsi], dim=1),
-            "Z": torch.cat([lrhsi, downsampled_msi], dim=1),
+            "V": torch.cat([lrhsi, downsampled_msi], dim=1),
+            "Z": torch.cat([upsampled_hsi, hrmsi], dim=1),
         }
         features, layers = {}, {}
         for name, branch in self.branches.items():
@@ -288,6 +309,10 @@ class SSAWB(nn.Module):
     The sigmoid weighs each branch independently at each pixel: the four weights need not sum
     to 1.
 
+    With ``attention="authors"`` the product ``A v`` of eq. 3 is replaced by what the authors'
+    public code computes, ``(sum_k A_qk) (sum_c v_c)``: every channel of a head receives that
+    head's channel sum of v (the rows of A sum to 1), so q and k have no effect on the output.
+
     Parameters
     ----------
     nf : int
@@ -296,10 +321,15 @@ class SSAWB(nn.Module):
         Channels d of the projections.
     heads : int
         Attention heads; must divide ``attn_dim``.
+    attention : {"paper", "authors"}
+        Eq. 3 as written, or the authors' code (see :class:`S3RNetConfig`).
     """
 
-    def __init__(self, nf: int, attn_dim: int = 64, heads: int = 4) -> None:
+    def __init__(self, nf: int, attn_dim: int = 64, heads: int = 4, attention: str = "paper") -> None:
         super().__init__()
+        if attention not in ATTENTIONS:
+            raise ConfigError(f"unknown attention {attention!r}; choose one of {ATTENTIONS}")
+        self.attention = attention
         self.heads = heads
         self.head_dim = attn_dim // heads
         self.to_query = nn.Conv2d(nf, attn_dim, 1)
@@ -339,7 +369,11 @@ class SSAWB(nn.Module):
         attention = torch.softmax(
             query @ key.transpose(-2, -1) / math.sqrt(self.head_dim), dim=-1
         )
-        attended = (attention @ value).reshape(f_v.shape[0], -1, *f_v.shape[-2:])
+        if self.attention == "paper":
+            attended = attention @ value
+        else:
+            attended = attention.sum(dim=-1, keepdim=True) * value.sum(dim=-2, keepdim=True)
+        attended = attended.reshape(f_v.shape[0], -1, *f_v.shape[-2:])
         z_prime = self.project_out(attended) + f_z
         weights = torch.sigmoid(self.to_weight_logits(torch.cat([f_q, f_k, f_v, z_prime], dim=1)))
         w_q, w_k, w_v, w_z = weights.split(1, dim=1)
@@ -377,7 +411,7 @@ class S3RNet(nn.Module):
         self.config = config
         self.mbfn = MBFN(config)
         if config.fusion == "ssawb":
-            self.fusion = SSAWB(config.nf, config.attn_dim, config.heads)
+            self.fusion = SSAWB(config.nf, config.attn_dim, config.heads, config.attention)
         else:
             self.fusion = SumFusion()
         self.reconstruction = nn.Sequential(

@@ -4,7 +4,7 @@
   bands, 4 MSI bands and a 256x256 output): nf 86, gc 43, residual groups Q, K, V, Z = 4, 4,
   6, 6, SSAWB with 4 heads over d = 64 channels.
 * ``lite``: the same structure sized for a CPU: nf 32, gc 16, one residual group on the
-  high-resolution branches K and V and two on the low-resolution branches Q and Z, which cost
+  high-resolution branches K and Z and two on the low-resolution branches Q and V, which cost
   ratio^2 = 16 times less per layer. A 144x144, 200-band forward takes about a third of a second
   on two CPU threads, most of it in the reconstruction's C -> C convolution.
 * ``tiny``: a toy for tests and smoke runs (nf 8, one residual group per branch).
@@ -25,7 +25,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         nf=86, gc=43, groups_q=4, groups_k=4, groups_v=6, groups_z=6, heads=4, attn_dim=64
     ),
     "lite": dict(
-        nf=32, gc=16, groups_q=2, groups_k=1, groups_v=1, groups_z=2, heads=4, attn_dim=64
+        nf=32, gc=16, groups_q=2, groups_k=1, groups_v=2, groups_z=1, heads=4, attn_dim=64
     ),
     "tiny": dict(
         nf=8, gc=4, groups_q=1, groups_k=1, groups_v=1, groups_z=1, heads=2, attn_dim=8
