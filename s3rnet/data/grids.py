@@ -94,3 +94,36 @@ def resample(scene: Scene, grid: SpectralGrid) -> Scene:
     cube = scene.cube[:, :, order] @ matrix.T.astype(np.float32)
     meta = dict(scene.meta, resampled_from=f"{scene.bands} bands", grid=grid.name)
     return scene.with_cube(cube, wavelengths=grid.centres.copy(), fwhm=grid.fwhm.copy(), meta=meta)
+
+
+def msi_response_fit(scene: Scene) -> dict[str, str | None]:
+    """Which MSI spectral responses can be simulated from a scene's bands.
+
+    A sensor response (``oli4``, ``s2-4``...) needs the scene's wavelengths to cover at least
+    90% of each MSI band's response (:func:`s3rnet.degrade.sensor_response`); a binning
+    response needs more bands than MSI bands.
+
+    Returns
+    -------
+    dict
+        Each name of :data:`s3rnet.degrade.MSI_RESPONSES` -> None when it fits, else the reason
+        it does not (one sentence).
+    """
+    from ..degrade import MSI_RESPONSES, spectral_response
+    from ..errors import S3RNetError
+
+    fit: dict[str, str | None] = {}
+    for name in MSI_RESPONSES:
+        if name.startswith("binning"):
+            groups = int(name.removeprefix("binning"))
+            fit[name] = None if scene.bands > groups else (
+                f"{name} averages {groups} groups of bands and the scene has only {scene.bands}"
+            )
+            continue
+        try:
+            spectral_response(name, scene.wavelengths, scene.fwhm, scene.bands)
+        except S3RNetError as exc:
+            fit[name] = str(exc)
+        else:
+            fit[name] = None
+    return fit

@@ -70,6 +70,12 @@ def read_scene(
     if units is not None:
         found["units"] = units
     _check_band_count(path, cube, found)
+    if found.get("wavelengths") is not None:
+        found["wavelengths"], note = wavelengths_in_nm(found["wavelengths"])
+        if note:
+            if found.get("fwhm") is not None and np.max(found["fwhm"]) < 1.0:
+                found["fwhm"] = np.asarray(found["fwhm"], dtype=float) * 1000.0
+            found["meta"] = dict(found.get("meta", {}), wavelength_note=note)
     return Scene(
         cube=cube,
         wavelengths=found.get("wavelengths"),
@@ -79,6 +85,33 @@ def read_scene(
         source=str(path),
         meta=found.get("meta", {}),
     )
+
+
+# No imaging spectrometer has band centres below 30 nm: a list that stops there is in micrometres.
+MICROMETRE_LIMIT = 30.0
+
+
+def wavelengths_in_nm(values: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """Band centres in nm, converting a list given in micrometres (all values below 30).
+
+    Parameters
+    ----------
+    values : array_like, shape (C,)
+        Band centres in nm or in micrometres (e.g. 0.4-2.5).
+
+    Returns
+    -------
+    values : ndarray, shape (C,)
+        In nm.
+    note : str or None
+        What was converted, for the user; None when the values were already in nm.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.size == 0 or not np.all(np.isfinite(values)) or np.max(values) >= MICROMETRE_LIMIT:
+        return values, None
+    note = (f"wavelengths {values.min():g}-{values.max():g} read as micrometres "
+            f"and converted to {1000 * values.min():.0f}-{1000 * values.max():.0f} nm")
+    return values * 1000.0, note
 
 
 def _check_band_count(path: Path, cube: np.ndarray, found: dict) -> None:
