@@ -27,6 +27,7 @@ def _shift(text: str) -> tuple[float, float]:
 def build_parser() -> argparse.ArgumentParser:
     from .baselines import METHODS
     from .degrade import MSI_RESPONSES, PSFS
+    from .evaluation import ALL_METHODS, DEFAULT_METHODS
     from .models import list_presets
 
     parser = argparse.ArgumentParser(prog="python -m s3rnet", description=__doc__)
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--msi-snr-db", type=_snr, default=float("inf"), help="AWGN on the HR-MSI (dB; inf: none)")
     evaluate.add_argument("--shift", type=_shift, default=(0.0, 0.0), help="misregistration of the LR-HSI in LR pixels: ROWS,COLS")
     evaluate.add_argument("--seed", type=int, default=0)
-    evaluate.add_argument("--methods", default="bicubic,gsa,mtf-glp-hpm,cnmf", help=f"comma-separated, from: {', '.join(METHODS)}, s3rnet")
+    evaluate.add_argument("--methods", default=",".join(DEFAULT_METHODS), help=f"comma-separated, from: {', '.join(METHODS)}, s3rnet; or '{ALL_METHODS}' (every baseline, and s3rnet with --checkpoint)")
     evaluate.add_argument("--checkpoint", help="S3RNet weights for method 's3rnet': a published name or a .safetensors path")
     evaluate.add_argument("--adapt", type=int, default=0, metavar="N", help="test-time adaptation steps of s3rnet on the scene's own inputs (Wald's protocol)")
     evaluate.add_argument("--project", action="store_true", help="project s3rnet's output onto the degradation model (it then reproduces its inputs)")
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--checkpoint-oli4", default="lite-oli4", help="S3RNet for the 4-band MSI ('none' to leave it out)")
     report.add_argument("--checkpoint-oli6", default="lite-oli6", help="S3RNet for the 6-band MSI ('none' to leave it out)")
     report.add_argument("--adapt", type=int, default=0, metavar="N", help="also report s3rnet with N adaptation steps")
-    report.add_argument("--methods", default="bicubic,gsa,mtf-glp-hpm,cnmf", help="baselines")
+    report.add_argument("--methods", default=",".join(DEFAULT_METHODS), help="baselines")
     report.add_argument("--ablation", nargs="*", default=[], metavar="LABEL=CHECKPOINT", help="ablation runs to score")
 
     publish = commands.add_parser("publish", help="score a trained checkpoint and copy it to assets/weights with its scores")
@@ -111,9 +112,9 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .evaluation import run_evaluation
+    from .evaluation import method_names, run_evaluation
 
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    methods = method_names(args.methods, args.checkpoint)
     result = run_evaluation(
         args.scene, split=args.split, methods=methods, msi=args.msi, psf=args.psf, ratio=args.ratio,
         snr_db=args.snr_db, hrmsi_snr_db=args.msi_snr_db, shift=args.shift, seed=args.seed,

@@ -26,7 +26,9 @@ from .fusion import FusionInputs
 from .inference import ProgressCallback
 from .metrics import Scorer, Scores
 
-DEFAULT_METHODS = ("bicubic", "gsa", "mtf-glp-hpm", "cnmf")
+DEFAULT_METHODS = ("bicubic", "gsa", "mtf-glp-hpm", "cnmf", "hysime-gsa")
+# The --methods value that asks for every registered method (S3RNet too with a checkpoint).
+ALL_METHODS = "all"
 # The --split value that asks for the whole scene even when a split is declared.
 WHOLE_SCENE = "whole"
 
@@ -98,6 +100,26 @@ class Evaluation:
                 f"{scores['ergas']:.3f} | {scores['ssim']:.4f} | {scores['seconds']:.2f} |"
             )
         return "\n".join(lines)
+
+
+def method_names(text: str, checkpoint: str | None = None) -> list[str]:
+    """The methods a ``--methods`` value names: comma-separated names, where ``all`` stands for
+    every registered baseline, followed by ``s3rnet`` when a checkpoint is given.
+
+    Raises
+    ------
+    ConfigError
+        When no method is named.
+    """
+    from .baselines import METHODS
+
+    names: list[str] = []
+    for name in (part.strip() for part in text.split(",")):
+        expanded = [*METHODS, *(["s3rnet"] if checkpoint else [])] if name == ALL_METHODS else [name] if name else []
+        names += [n for n in expanded if n not in names]
+    if not names:
+        raise ConfigError(f"no method named in {text!r}; give comma-separated names or {ALL_METHODS!r}")
+    return names
 
 
 def resolve_method(

@@ -10,12 +10,13 @@ import pytest
 from s3rnet import metrics
 from s3rnet.baselines import METHOD_INFO, METHODS, get_method
 from s3rnet.baselines._common import band_correlation, covering_band, upsample
+from s3rnet.baselines.hysime_gsa import estimate_noise, noise_variances, project_onto_subspace, signal_subspace
 from s3rnet.baselines.mtf_glp_hpm import fuse as mtf_glp_hpm
-from s3rnet.degrade import simulate, spatial_degrade
+from s3rnet.degrade import add_awgn, simulate, spatial_degrade
 from s3rnet.errors import ConfigError
 from s3rnet.fusion import FusionInputs
 
-FUSING = ["gsa", "mtf-glp-hpm", "cnmf"]
+FUSING = ["gsa", "mtf-glp-hpm", "cnmf", "hysime-gsa"]
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +40,8 @@ def scores(oli4_simulation, fused):
 # --------------------------------------------------------------------------------------------
 
 
-def test_registry_lists_the_four_methods_with_their_descriptions():
-    assert list(METHODS) == ["bicubic", "gsa", "mtf-glp-hpm", "cnmf"]
+def test_registry_lists_the_five_methods_with_their_descriptions():
+    assert list(METHODS) == ["bicubic", "gsa", "mtf-glp-hpm", "cnmf", "hysime-gsa"]
     assert set(METHOD_INFO) == set(METHODS)
     for info in METHOD_INFO.values():
         assert info.label and info.description and info.reference
@@ -171,3 +172,77 @@ def test_cnmf_refuses_to_run_without_srf(inputs):
 @pytest.mark.parametrize("name", FUSING)
 def test_same_inputs_give_the_same_output(name, inputs, fused):
     np.testing.assert_array_equal(METHODS[name](inputs), fused[name])
+
+
+# --------------------------------------------------------------------------------------------
+# HySime-GSA
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clean_lrhsi(test_region):
+    """The test region's LR-HSI without noise, bands in wavelength order."""
+    order = np.argsort(test_region.wavelengths)
+    return spatial_degrade(test_region.cube, 4, "box")[..., order]
+
+
+def test_hysime_noise_estimate_finds_the_added_noise_power(clean_lrhsi):
+    def estimated(cube):
+        noise, regressors = estimate_noise(cube.reshape(-1, cube.shape[-1]))
+        return np.mean(noise_variances(noise, regressors))
+
+    noisy = add_awgn(clean_lrhsi, 25.0, np.random.default_rng(0))
+    added = np.mean(np.square(noisy - clean_lrhsi))
+    # What the estimate finds in the scene itself (its own noise, the regression's misfit) is
+    # there before the noise is added; the regressors' own noise passes into the residual and
+    # makes the estimate of the added noise too large (by 20% here), never too small.
+    excess = estimated(noisy) - estimated(clean_lrhsi)
+    assert added < excess < 1.3 * added
+
+
+def test_hysime_keeps_fewer_components_as_the_noise_grows(clean_lrhsi):
+    rng = np.random.default_rng(1)
+    dimensions = [project_onto_subspace(add_awgn(clean_lrhsi, snr, rng))[1] for snr in (float("inf"), 35.0, 15.0)]
+    assert dimensions[0] > dimensions[1] > dimensions[2] >= 2, dimensions
+
+
+def test_hysime_finds_the_rank_of_a_low_rank_image_in_noise():
+    # Many pixels, 6 spectra from a smooth family, white noise 20 dB under the signal: HySime's regime.
+    rng = np.random.default_rng(2)
+    bands = np.linspace(0.0, 1.0, 60)
+    spectra = np.stack([np.exp(-((bands - c) / 0.25) ** 2) + 0.2 for c in np.linspace(0, 1, 6)])
+    abundances = rng.dirichlet(np.ones(6), size=5000)
+    signal = abundances @ spectra
+    noisy = signal + rng.normal(0.0, 0.1 * signal.std(), signal.shape)
+    basis, delta = signal_subspace(noisy)
+    assert basis.shape[1] == 6, delta[:10]
+    np.testing.assert_allclose(basis.T @ basis, np.eye(6), atol=1e-10)
+
+
+def test_hysime_gsa_removes_most_of_the_noise_gsa_passes_on(test_region):
+    simulation = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="oli4", lrhsi_snr_db=15)
+    problem = simulation.inputs()
+    gsa_psnr = metrics.psnr(simulation.truth, METHODS["gsa"](problem))
+    assert metrics.psnr(simulation.truth, METHODS["hysime-gsa"](problem)) > gsa_psnr + 6
+
+
+def test_hysime_projection_follows_wavelength_order_not_list_order(clean_lrhsi):
+    # The noise regression uses neighbours in wavelength: shuffling the bands, with their
+    # wavelengths, gives the same projection.
+    noisy = add_awgn(clean_lrhsi, 30.0, np.random.default_rng(3))
+    wavelengths = np.linspace(400, 2500, noisy.shape[-1])
+    shuffle = np.random.default_rng(4).permutation(noisy.shape[-1])
+    projected, k = project_onto_subspace(noisy, wavelengths)
+    shuffled, k_shuffled = project_onto_subspace(noisy[..., shuffle], wavelengths[shuffle])
+    assert k == k_shuffled
+    np.testing.assert_allclose(shuffled, projected[..., shuffle], rtol=1e-4, atol=1e-4)
+
+
+def test_methods_all_names_every_registered_method_and_s3rnet_with_a_checkpoint():
+    from s3rnet.evaluation import method_names
+
+    assert method_names("all") == list(METHODS)
+    assert method_names("all", checkpoint="lite-oli4") == [*METHODS, "s3rnet"]
+    assert method_names("hysime-gsa, all") == ["hysime-gsa", *(m for m in METHODS if m != "hysime-gsa")]
+    with pytest.raises(ConfigError, match="no method"):
+        method_names(" , ")

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..fusion import FusionInputs
-from . import bicubic, cnmf, gsa, mtf_glp_hpm
+from . import bicubic, cnmf, gsa, hysime_gsa, mtf_glp_hpm
 
 FusionMethod = Callable[[FusionInputs], np.ndarray]
 
@@ -45,6 +45,7 @@ METHODS: dict[str, FusionMethod] = {
     "gsa": gsa.fuse,
     "mtf-glp-hpm": mtf_glp_hpm.fuse,
     "cnmf": cnmf.fuse,
+    "hysime-gsa": hysime_gsa.fuse,
 }
 
 METHOD_INFO: dict[str, MethodInfo] = {
@@ -71,6 +72,14 @@ METHOD_INFO: dict[str, MethodInfo] = {
         "MSI, alternated; the fused cube is their product.",
         "N. Yokoya, T. Yairi, A. Iwasaki, IEEE TGRS 50(2), 2012.",
         needs_srf=True,
+    ),
+    "hysime-gsa": MethodInfo(
+        "HySime-GSA",
+        "GSA on the LR-HSI projected onto its signal subspace, whose dimension HySime chooses "
+        "from the data (noise by regression on neighbouring bands, minimum mean-squared error): "
+        "robust to noise in the LR-HSI.",
+        "J. M. Bioucas-Dias, J. M. P. Nascimento, IEEE TGRS 46(8), 2008; B. Aiazzi et al., "
+        "IEEE TGRS 45(10), 2007.",
     ),
 }
 
