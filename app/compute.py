@@ -136,9 +136,22 @@ class FusionResult:
         return list(self.metrics)
 
     @property
-    def fused_method(self) -> str:
-        """The method shown as "the fused result": S3RNet when it ran, else the first one."""
-        return MODEL if MODEL in self.outputs else self.methods[0]
+    def fused_method(self) -> str | None:
+        """The method shown as "the fused result": S3RNet when it ran; None when S3RNet was
+        chosen but could not run (the page says so rather than show another method in its
+        place); the first method when S3RNet was not chosen."""
+        if MODEL in self.outputs:
+            return MODEL
+        if MODEL in self.settings.methods:
+            return None
+        return self.methods[0]
+
+    @property
+    def model_problem(self) -> str | None:
+        """Why S3RNet did not run, when it was chosen and did not."""
+        if self.fused_method is not None:
+            return None
+        return next((note for note in self.notes if note.startswith("S3RNet did not run")), "S3RNet did not run")
 
     @property
     def baselines(self) -> list[str]:
@@ -212,6 +225,13 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
         methods.remove(MODEL)
         if not methods:
             raise ConfigError("S3RNet has no weights to run with, and no baseline was chosen")
+    if MODEL in methods:
+        mismatch = _msi_mismatch(checkpoint, settings.msi)
+        if mismatch:
+            notes.append(f"S3RNet did not run: {mismatch}")
+            methods.remove(MODEL)
+            if not methods:
+                raise ConfigError(mismatch)
     report(0.02, "cutting the region")
     region = cut_region(scene, settings.region)
     common = dict(
@@ -265,6 +285,19 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
     )
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _msi_mismatch(checkpoint: str, msi: str) -> str | None:
+    """Why a checkpoint cannot fuse inputs simulated with the MSI response ``msi``, or None."""
+    try:
+        trained = library.checkpoint_metadata(checkpoint).get("msi", {}).get("name")
+    except S3RNetError:
+        return None  # the evaluation says what is wrong with the checkpoint itself
+    if trained is None or trained == msi:
+        return None
+    name = checkpoint.rsplit("/", 1)[-1].removesuffix(".safetensors")
+    return (f"checkpoint {name} was trained on HR-MSI images of the {trained} response, and this run "
+            f"simulates the {msi} response; choose {trained}, or a checkpoint trained for {msi}")
 
 
 def pixel_spectra(result: FusionResult, x: int, y: int) -> dict[str, Any]:

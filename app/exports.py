@@ -30,7 +30,7 @@ def write_envi(result: FusionResult, folder: Path, method: str | None = None) ->
     """
     from spectral.io import envi
 
-    method = method or result.fused_method
+    method = method or result.fused_method or result.methods[0]
     cube = result.outputs[method].astype(np.float32)
     header = folder / f"{_stem(result)}_{method}.hdr"
     metadata: dict[str, Any] = {

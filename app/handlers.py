@@ -8,9 +8,8 @@ returns it, so that each session keeps its own results.
 from __future__ import annotations
 
 import math
-import threading
+import re
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from s3rnet.errors import ConfigError, S3RNetError, ShapeError
 
 from . import exports, library, scenes, views
 from .compute import FAST_BASELINES, MODEL, FusionResult, FusionSettings, pixel_spectra, run_fusion
+from .results import RESULT_BUDGET_MB, FusionLanes, ResultStore
 from .state import SessionState
 
 DEFAULT_MSI = "oli4"
@@ -27,11 +27,21 @@ DEFAULT_METHODS = (MODEL, *FAST_BASELINES)
 PREFERRED_BASELINE = "mtf-glp-hpm"
 # The checkpoint picker's value when no weights are published (the API needs a default value).
 NO_CHECKPOINT = "none"
-# Results kept for reuse, keyed by scene and settings: a class pressing "Fuse" with the same
-# settings gets the same (immutable) result at once. Each costs about 100 MB for 144 x 144 x 200.
-RESULT_CACHE_SIZE = 4
 
 ProgressCallback = Callable[[float, str], None]
+
+# Every result of the process, under a memory budget, keyed by scene and settings: a class
+# pressing "Fuse" with the same settings gets the same (immutable) result at once.
+RESULTS = ResultStore(int(RESULT_BUDGET_MB * 2**20))
+LANES = FusionLanes()
+
+# An absolute file path in a message (a server's folder is nobody else's business): its last part is kept.
+_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.~+-]+/)+([\w.~+-]+)")
+
+
+def public_message(text: str) -> str:
+    """A message for the page with every absolute path shortened to its file name."""
+    return _PATH.sub(r"\1", str(text))
 
 
 # --------------------------------------------------------------------------------------------
@@ -69,8 +79,9 @@ def default_checkpoint(msi: str = DEFAULT_MSI, bands: int | None = None) -> str 
 
 
 def default_settings() -> FusionSettings:
-    """The start-up settings (also the API's defaults): Indian Pines, its first region, OLI 4-band
-    MSI, box PSF, no noise, S3RNet (when weights exist) and the fast baselines."""
+    """The start-up settings (also the API's defaults): Indian Pines, its test region (never used
+    in training or model selection), OLI 4-band MSI, box PSF, no noise, S3RNet (when weights
+    exist) and the fast baselines."""
     scene = scenes.load_named_scene("indian_pines")
     return FusionSettings(
         scene="indian_pines", region=scenes.default_region(scene), msi=DEFAULT_MSI, psf="box",
@@ -85,8 +96,8 @@ def checkpoint_summary(name: str | None) -> str:
     try:
         meta = library.checkpoint_metadata(name)
     except S3RNetError as exc:
-        return f"Checkpoint {name!r} cannot be loaded: {exc}"
-    parts = [f"**{name}**: preset {meta.get('preset', '?')}", f"{meta.get('bands', '?')} bands",
+        return public_message(f"Checkpoint {Path(name).stem!r} cannot be loaded: {exc}")
+    parts = [f"**{Path(name).stem}**: preset {meta.get('preset', '?')}", f"{meta.get('bands', '?')} bands",
              f"MSI {meta.get('msi', {}).get('name', '?')}", f"ratio {meta.get('ratio', '?')}"]
     validation = meta.get("validation") or {}
     if "psnr" in validation:
@@ -158,11 +169,57 @@ def resolve_scene(name: str, session: SessionState | None):
     return scenes.load_named_scene(name)
 
 
+@dataclass
+class SceneChoices:
+    """What the page offers for a scene: regions, MSI responses that fit it, and a description."""
+
+    regions: list[tuple[str, str]]
+    region: str
+    msi_choices: list[tuple[str, str]]
+    msi: str
+    description: str
+
+
+def scene_options(name: str, session: SessionState | None, msi: str | None = None) -> SceneChoices:
+    """Regions and fitting MSI responses for the scene ``name``; ``msi`` stays chosen if it fits.
+
+    Raises
+    ------
+    S3RNetError
+        For an unknown scene, or one that no MSI response fits.
+    """
+    scene = resolve_scene(name, session)
+    regions = scenes.region_choices(scene)
+    fitting = scenes.fitting_responses(scene)
+    chosen = msi if msi in fitting else (DEFAULT_MSI if DEFAULT_MSI in fitting else fitting[0])
+    description = scenes.describe(scene)
+    unfit = [m for m in MSI_HELP if m not in fitting]
+    if unfit:
+        description += (f". MSI responses that fit its bands: {', '.join(fitting)} "
+                        f"(not {', '.join(unfit)})")
+        if msi and msi != chosen:
+            description += f"; {chosen} chosen instead of {msi}"
+    return SceneChoices(regions, regions[0][1], [(msi_label(m), m) for m in fitting], chosen, description + ".")
+
+
+MSI_HELP = {
+    "oli4": "Landsat-8 OLI bands 2-5 (blue, green, red, NIR)",
+    "oli6": "Landsat-8 OLI bands 2-7 (adds two SWIR bands)",
+    "s2-4": "Sentinel-2 bands 2, 3, 4, 8",
+    "s2-6": "Sentinel-2 bands 2, 3, 4, 8, 11, 12",
+    "binning4": "the paper: 4 groups of adjacent bands averaged",
+    "binning6": "the paper: 6 groups of adjacent bands averaged",
+}
+
+
+def msi_label(name: str) -> str:
+    return f"{name}: {MSI_HELP.get(name, name)}"
+
+
 def scene_regions(name: str, session: SessionState | None) -> tuple[list[tuple[str, str]], str, str]:
     """Region choices, the default region and a description, for the scene ``name``."""
-    scene = resolve_scene(name, session)
-    choices = scenes.region_choices(scene)
-    return choices, choices[0][1], scenes.describe(scene)
+    options = scene_options(name, session)
+    return options.regions, options.region, options.description
 
 
 @dataclass
@@ -175,19 +232,22 @@ class UploadOutcome:
 
 
 def load_upload(files: Sequence[str] | str | None, wavelengths_text: str, session: SessionState | None,
-                startup: FusionResult, max_bytes: int, variable: str = "") -> tuple[UploadOutcome, SessionState]:
+                max_bytes: int, variable: str = "") -> tuple[UploadOutcome, SessionState]:
     """Read an uploaded scene into the session; a refused upload leaves the session unchanged."""
-    session = session or SessionState(result=startup)
+    session = session or SessionState()
     if isinstance(files, str):
         files = [files]
     try:
         scene = scenes.read_upload(files or [], wavelengths_text, max_bytes=max_bytes, variable=variable or "")
     except S3RNetError as exc:
-        return UploadOutcome(None, f"Upload refused: {exc}", False), session
+        return UploadOutcome(None, public_message(f"Upload refused: {exc}"), False), session
     scene = scene.with_cube(scene.cube, meta=dict(scene.meta, upload_id=uuid.uuid4().hex))
     key = scenes.UPLOAD_PREFIX + scene.name
-    session.uploads[key] = scene
-    return UploadOutcome(key, f"Loaded {scene.name}: {scenes.describe(scene)}", True), session
+    session.add_upload(key, scene)
+    message = f"Loaded {scene.name}: {scenes.describe(scene)}"
+    if scene.meta.get("wavelength_note"):
+        message += f" (note: {scene.meta['wavelength_note']})"
+    return UploadOutcome(key, public_message(message), True), session
 
 
 # --------------------------------------------------------------------------------------------
@@ -223,73 +283,92 @@ def make_settings(scene: str, region: str, msi: str, psf: str, lrhsi_no_noise: b
     )
 
 
-class ResultCache:
-    """The last few results by (scene, settings), shared by every session (results are immutable)."""
-
-    def __init__(self, size: int = RESULT_CACHE_SIZE) -> None:
-        self._size = size
-        self._items: OrderedDict[tuple, FusionResult] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def key(scene, settings: FusionSettings) -> tuple:
-        return (scene.meta.get("upload_id", scene.source), settings)
-
-    def get(self, key: tuple) -> FusionResult | None:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
-
-    def put(self, key: tuple, result: FusionResult) -> None:
-        with self._lock:
-            self._items[key] = result
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+def result_key(scene, settings: FusionSettings) -> tuple:
+    """A result's key in the store: the scene (an upload by its id) and every setting."""
+    return (scene.meta.get("upload_id", scene.source), settings)
 
 
-RESULTS = ResultCache()
+def check_msi_fits(scene, msi: str) -> None:
+    """Refuse an MSI response the scene's bands cannot simulate, naming those that fit."""
+    fitting = scenes.fitting_responses(scene)
+    if msi not in fitting:
+        reason = scenes.msi_fit(scene).get(msi) or f"unknown MSI response {msi!r}"
+        raise ConfigError(f"{reason}. For this scene ({scenes.describe(scene)}) choose one of: {', '.join(fitting)}")
 
 
-def fuse(settings: FusionSettings, session: SessionState | None, startup: FusionResult | None,
-         progress: ProgressCallback | None = None, use_cache: bool = True) -> tuple[FusionResult, SessionState, bool]:
-    """Run (or reuse) a fusion and make it the session's current result.
+def compute_result(scene, settings: FusionSettings, progress: ProgressCallback | None = None) -> FusionResult:
+    """Run a fusion in its lane (see :class:`~app.results.FusionLanes`), reusing the metrics'
+    statistics of a stored result of the same region."""
+    report = progress or (lambda fraction, message: None)
+    scorer = RESULTS.scorer_for(lambda r: (r.settings.scene, r.settings.region) == (settings.scene, settings.region))
+    if settings.adapt_steps > 0 and MODEL in settings.methods:
+        def step(fraction: float, message: str) -> None:
+            if LANES.plain_wanted:
+                report(fraction, "paused for another user's fusion")
+            LANES.give_way()
+            report(fraction, message)
+
+        with LANES.adaptation(waiting=lambda: report(0.0, "waiting for another user's adaptation to finish")):
+            result = run_fusion(scene, settings, step, scorer=scorer)
+    else:
+        with LANES.plain(waiting=lambda: report(0.0, "waiting for another user's fusion to finish")):
+            result = run_fusion(scene, settings, progress, scorer=scorer)
+    note = training_overlap_note(result)
+    if note:
+        result.notes.append(note)
+    result.notes[:] = [public_message(n) for n in result.notes]
+    return result
+
+
+def stored_result(settings: FusionSettings, session: SessionState | None, progress: ProgressCallback | None = None,
+                  use_cache: bool = True, pin: bool = False) -> tuple[FusionResult, bool]:
+    """The result of ``settings`` from the store, or computed (and stored) when it is not there.
+
+    Returns the result and whether it came from the store. ``pin`` keeps it there for good.
+    """
+    scene = resolve_scene(settings.scene, session)
+    check_msi_fits(scene, settings.msi)
+    key = result_key(scene, settings)
+    result = RESULTS.get(key) if use_cache else None
+    if result is not None:
+        return result, True
+    result = compute_result(scene, settings, progress)
+    RESULTS.put(key, result, pin=pin)
+    return result, False
+
+
+def fuse(settings: FusionSettings, session: SessionState | None, startup: FusionResult | None = None,
+         progress: ProgressCallback | None = None, use_cache: bool = True,
+         pin: bool = False) -> tuple[FusionResult, SessionState, bool]:
+    """Run (or reuse) a fusion and make its settings the session's current ones.
 
     Returns the result, the session and whether the result was reused from an identical run.
 
     Raises
     ------
     S3RNetError
-        When nothing could run; the session keeps its previous result.
+        When nothing could run; the session keeps its previous settings.
     """
-    scene = resolve_scene(settings.scene, session)
-    key = ResultCache.key(scene, settings)
-    result = RESULTS.get(key) if use_cache else None
-    reused = result is not None
-    if result is None:
-        previous = session.result if session is not None else startup
-        result = run_fusion(scene, settings, progress, scorer=previous.scorer if previous is not None else None)
-        note = training_overlap_note(result)
-        if note:
-            result.notes.append(note)
-        RESULTS.put(key, result)
-    if session is None:
-        session = SessionState(result=result)
-    session.result = result
+    result, reused = stored_result(settings, session, progress, use_cache, pin)
+    session = session or SessionState()
+    session.settings = settings
+    session.failed = None
     return result, session, reused
+
+
+def session_result(session: SessionState | None, startup: FusionResult) -> FusionResult:
+    """The session's last result: from the store, or computed again when the store dropped it."""
+    if session is None or session.settings is None:
+        return startup
+    return stored_result(session.settings, session)[0]
 
 
 def spectrum(x: float, y: float, session: SessionState | None, startup: FusionResult) -> tuple[dict[str, Any], SessionState]:
     """The spectra at pixel (x, y) of the session's last result, remembered for the CSV export."""
-    session = session or SessionState(result=startup)
+    session = session or SessionState()
     if x is None or y is None:
         raise ShapeError("give both pixel coordinates: x (column) and y (row)")
-    spectra = pixel_spectra(session.result, x, y)
+    spectra = pixel_spectra(session_result(session, startup), x, y)
     session.remember_click(spectra)
     return spectra, session
 
@@ -298,10 +377,14 @@ def click_to_pixel(index: Sequence[int] | None, session: SessionState | None, st
     """The cube pixel (x, y) under a click at display pixel ``index`` = [x, y] of an enlarged image."""
     if index is None or len(index) < 2:
         raise ShapeError("the click carried no pixel position")
-    result = (session.result if session else startup)
+    result = session_result(session, startup)
     factor = views.display_factor(*result.shape[:2])
     return int(index[0]) // factor, int(index[1]) // factor
 
+
+def centre_pixel(result: FusionResult) -> tuple[int, int]:
+    """(x, y) of the middle of a result's region: the pixel shown until one is clicked."""
+    return result.shape[1] // 2, result.shape[0] // 2
 
 # --------------------------------------------------------------------------------------------
 # Views
@@ -416,15 +499,15 @@ def render_errors(result: FusionResult, baseline: str | None) -> dict[str, Any]:
 
 def export_cube(session: SessionState | None, startup: FusionResult, method: str | None = None) -> list[Path]:
     """The fused cube as ENVI .hdr + .img in a fresh download folder of the session."""
-    session = session or SessionState(result=startup)
-    return exports.write_envi(session.result, session.export_folder(), method)
+    session = session or SessionState()
+    return exports.write_envi(session_result(session, startup), session.export_folder(), method)
 
 
 def export_metrics(session: SessionState | None, startup: FusionResult) -> list[Path]:
-    session = session or SessionState(result=startup)
-    return exports.write_metrics(session.result, session.export_folder())
+    session = session or SessionState()
+    return exports.write_metrics(session_result(session, startup), session.export_folder())
 
 
 def export_spectra(session: SessionState | None, startup: FusionResult) -> list[Path]:
-    session = session or SessionState(result=startup)
+    session = session or SessionState()
     return [exports.write_spectra(session.clicks, session.export_folder())]

@@ -27,10 +27,12 @@ from s3rnet.data import (
     list_scenes,
     load_scene,
     load_split,
+    msi_response_fit,
     split_region,
     tile_origins,
 )
-from s3rnet.errors import SceneFormatError, ShapeError, WavelengthError
+from s3rnet.data.readers import wavelengths_in_nm
+from s3rnet.errors import S3RNetError, SceneFormatError, ShapeError, WavelengthError
 
 RATIO = 4
 # Side of the tiles offered for scenes larger than one tile: the size the CPU preset is made
@@ -72,18 +74,31 @@ def scene_label(name: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+# Split regions first, the one never used in training or model selection leading.
+SPLIT_ORDER = ("test", "val", "train")
+SPLIT_MEANINGS = {"test": "never used in training", "val": "used to choose the checkpoint", "train": "trained on"}
+
+
 def region_choices(scene: Scene) -> list[tuple[str, str]]:
-    """The regions offered for a scene, as ``(label, value)`` pairs, the default first."""
+    """The regions offered for a scene, as ``(label, value)`` pairs, the default first.
+
+    A scene with a declared split opens on its test region, which no checkpoint saw in training
+    or model selection; then come its other split regions, the whole scene when it is small
+    enough, and the tiles of a large scene.
+    """
     check_size(scene)
     height, width = (side - side % RATIO for side in scene.shape[:2])
     choices: list[tuple[str, str]] = []
-    if height * width <= MAX_WHOLE_PIXELS:
-        choices.append((f"Whole scene ({height} x {width} px)", "whole"))
     if scene.name in available_splits() and not scene.meta.get("uploaded"):
         split = load_split(scene.name)
         if tuple(scene.shape[:2]) == tuple(split.shape):
-            for name, ((r0, r1), (c0, c1)) in split.regions.items():
-                choices.append((f"{name.capitalize()} region of split v{split.version} (rows {r0}-{r1}, cols {c0}-{c1})", f"split:{name}"))
+            names = sorted(split.regions, key=lambda n: (SPLIT_ORDER.index(n) if n in SPLIT_ORDER else len(SPLIT_ORDER), n))
+            for name in names:
+                (r0, r1), (c0, c1) = split.regions[name]
+                meaning = f", {SPLIT_MEANINGS[name]}" if name in SPLIT_MEANINGS else ""
+                choices.append((f"{name.capitalize()} region (rows {r0}-{r1}, cols {c0}-{c1}{meaning})", f"split:{name}"))
+    if height * width <= MAX_WHOLE_PIXELS:
+        choices.append((f"Whole scene ({height} x {width} px)", "whole"))
     if height > TILE or width > TILE:
         rows = tile_origins(height, TILE, TILE) if height >= TILE else [0]
         cols = tile_origins(width, TILE, TILE) if width >= TILE else [0]
@@ -95,8 +110,23 @@ def region_choices(scene: Scene) -> list[tuple[str, str]]:
 
 
 def default_region(scene: Scene) -> str:
-    """The first region offered (the whole scene when it is small enough)."""
+    """The first region offered: the test region of a declared split, else the whole scene or its first tile."""
     return region_choices(scene)[0][1]
+
+
+# --------------------------------------------------------------------------------------------
+# MSI responses
+# --------------------------------------------------------------------------------------------
+
+
+def msi_fit(scene: Scene) -> dict[str, str | None]:
+    """Each MSI response -> None when the scene's bands can simulate it, else why not (the library's check)."""
+    return msi_response_fit(scene)
+
+
+def fitting_responses(scene: Scene) -> list[str]:
+    """The MSI responses the scene's bands can simulate, in the library's order."""
+    return [name for name, reason in msi_fit(scene).items() if reason is None]
 
 
 def cut_region(scene: Scene, region: str) -> Scene:
@@ -128,6 +158,17 @@ def region_box(region_scene: Scene) -> tuple[tuple[int, int], tuple[int, int]]:
     if box is None:
         return (0, region_scene.shape[0]), (0, region_scene.shape[1])
     return tuple(box["rows"]), tuple(box["cols"])
+
+
+def check_bands(scene: Scene) -> None:
+    """Refuse a scene from which no MSI response can be simulated (one band, a narrow range...)."""
+    fit = msi_fit(scene)
+    if any(reason is None for reason in fit.values()):
+        return
+    if scene.bands < 2:
+        raise ShapeError(f"scene {scene.name!r} has 1 band: a hyperspectral scene has many (tens to hundreds)")
+    reasons = "; ".join(fit.values())
+    raise ShapeError(f"scene {scene.name!r} ({describe(scene)}): no MSI response can be simulated from its bands ({reasons})")
 
 
 def check_size(scene: Scene) -> None:
@@ -234,11 +275,19 @@ def read_upload(paths: Sequence[str | Path], wavelengths_text: str = "", max_byt
         scene = load_scene(main, **options)
         wavelengths = parse_wavelengths(wavelengths_text, scene.bands)
         if wavelengths is not None:
-            scene = scene.with_cube(scene.cube, wavelengths=wavelengths, fwhm=None)
+            wavelengths, note = wavelengths_in_nm(wavelengths)
+            meta = {key: value for key, value in scene.meta.items() if key != "wavelength_note"}
+            if note:
+                meta["wavelength_note"] = "typed " + note
+            scene = scene.with_cube(scene.cube, wavelengths=wavelengths, fwhm=None, meta=meta)
+    except S3RNetError as exc:
+        # The copies' folder is the server's business: the message names the user's own file.
+        raise type(exc)(str(exc).replace(f"{folder}/", "")) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     scene = scene.with_cube(scene.cube, meta=dict(scene.meta, uploaded=True), source=scenes[0].name)
     check_size(scene)
+    check_bands(scene)
     return scene
 
 
@@ -254,6 +303,6 @@ def describe(scene: Scene) -> str:
 
 __all__ = [
     "MIN_SIDE", "RATIO", "TILE", "UPLOAD_PREFIX", "UploadError", "builtin_scene_names", "check_size",
-    "cut_region", "default_region", "describe", "load_named_scene", "parse_wavelengths", "read_upload",
+    "check_bands", "cut_region", "default_region", "describe", "fitting_responses", "msi_fit", "load_named_scene", "parse_wavelengths", "read_upload",
     "region_box", "region_choices", "scene_label",
 ]

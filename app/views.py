@@ -41,11 +41,14 @@ SERIES_COLOURS = {
     "CNMF": "#9467bd",
 }
 BRANCH_NAMES = ("Q", "K", "V", "Z")
+# The branches' inputs (the paper's Fig. 3): V joins the LR-HSI with the downsampled HR-MSI at
+# the low resolution (upsampled x4 before fusion), Z the upsampled LR-HSI with the HR-MSI at the
+# high resolution; the SSAWB's channel attention A adds Conv1x1(A V) to Z.
 BRANCH_MEANINGS = {
-    "Q": "Q (LR-HSI)",
-    "K": "K (HR-MSI)",
-    "V": "V (up LR-HSI + MSI)",
-    "Z": "Z (LR-HSI + down MSI)",
+    "Q": "Q: LR-HSI",
+    "K": "K: HR-MSI",
+    "V": "V: LR-HSI + down(MSI)",
+    "Z": "Z: up(LR-HSI) + MSI",
 }
 FONT_SIZE = 18
 
@@ -58,6 +61,17 @@ def label(method: str) -> str:
 def display_factor(height: int, width: int) -> int:
     """Integer enlargement that brings the longest side near :data:`DISPLAY_SIDE`."""
     return max(1, DISPLAY_SIDE // max(height, width))
+
+
+def placeholder(height: int, width: int, text: str) -> np.ndarray:
+    """A light grey (height, width, 3) image with ``text`` written in its middle: what an image
+    slot shows when its method did not run."""
+    image = Image.new("RGB", (width, height), (238, 238, 238))
+    draw = ImageDraw.Draw(image)
+    font = _font(FONT_SIZE + 4)
+    size = draw.textbbox((0, 0), text, font=font)
+    draw.text(((width - size[2]) / 2, (height - size[3]) / 2), text, fill=(34, 34, 34), font=font)
+    return np.asarray(image)
 
 
 def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
@@ -118,21 +132,30 @@ def composite_views(result: FusionResult, mode: str, baseline: str | None) -> di
 
     msi_bands, msi_names = _msi_bands(result, targets)
     msi = enlarge(to_uint8(result.hrmsi[:, :, msi_bands], low, high), factor)
-    fused = result.fused_method
+    truth_image = show(result.truth)
     views = {
-        "truth": (show(result.truth), "Ground truth"),
+        "truth": (truth_image, "Ground truth"),
         "lrhsi": (show(result.upsampled_lrhsi), f"LR-HSI ({result.lrhsi.shape[0]} x {result.lrhsi.shape[1]} px)"),
         "hrmsi": (msi, f"HR-MSI ({result.settings.msi})"),
-        "fused": (show(result.outputs[fused]), f"Fused: {label(fused)}"),
+        "fused": fused_view(result, show, truth_image.shape),
         "caption": (None, f"{mode.capitalize()}: hyperspectral bands at {_band_names(result, bands)}; "
                           f"HR-MSI bands {msi_names}. One stretch for all: 2-98 percentiles of the ground truth. "
-                          f"Click a pixel to see its spectrum."),
+                          f"Click a pixel to see its spectrum below."),
     }
     if baseline in result.outputs:
         views["baseline"] = (show(result.outputs[baseline]), f"Baseline: {label(baseline)}")
     else:
         views["baseline"] = (np.zeros_like(views["truth"][0]), "Baseline: none run")
     return views
+
+
+def fused_view(result: FusionResult, show, shape: tuple[int, ...]) -> tuple[np.ndarray, str]:
+    """The fused result's slot: S3RNet (or the first method when S3RNet was not chosen), or a
+    grey panel saying that S3RNet did not run, never another method in its place."""
+    fused = result.fused_method
+    if fused is None:
+        return placeholder(shape[0], shape[1], "S3RNet did not run"), "S3RNet did not run: see the status above"
+    return show(result.outputs[fused]), f"Fused: {label(fused)}"
 
 
 def _band_names(result: FusionResult, bands: list[int]) -> str:
@@ -192,16 +215,16 @@ def band_views(result: FusionResult, wavelength: float, baseline: str | None) ->
         return enlarge(to_uint8(cube[:, :, band], low, high), factor)
 
     where = f"band {band + 1}" + ("" if result.wavelengths is None else f", {result.wavelengths[band]:.1f} nm")
-    fused = result.fused_method
     msi_band = int(np.argmax(result.srf[:, band]))
     msi_centres = msi_band_centres(result)
     msi_image = result.hrmsi[:, :, msi_band]
     msi_low, msi_high = stretch_limits(msi_image)
     share = result.srf[msi_band, band] / max(result.srf[:, band].sum(), 1e-12)
+    truth_image = show(result.truth)
     views = {
-        "truth": (show(result.truth), "Ground truth"),
+        "truth": (truth_image, "Ground truth"),
         "lrhsi": (show(result.upsampled_lrhsi), "LR-HSI"),
-        "fused": (show(result.outputs[fused]), f"Fused: {label(fused)}"),
+        "fused": fused_view(result, show, truth_image.shape),
         "hrmsi": (
             enlarge(to_uint8(msi_image, msi_low, msi_high), factor),
             f"HR-MSI band {msi_band + 1}" + (" (sees almost nothing here)" if share == 0 or result.srf[msi_band, band] < 1e-6 else ""),
@@ -218,7 +241,7 @@ def band_views(result: FusionResult, wavelength: float, baseline: str | None) ->
 
 
 def swipe_pair(result: FusionResult, mode: str) -> tuple[np.ndarray, np.ndarray]:
-    """Ground truth and fused composites for the swipe comparison."""
+    """Ground truth and fused composites for the swipe comparison (a grey panel when S3RNet did not run)."""
     views = composite_views(result, mode, None)
     return views["truth"][0], views["fused"][0]
 
@@ -267,21 +290,24 @@ def error_views(result: FusionResult, baseline: str | None) -> dict[str, tuple[n
     Each metric has one colour scale shared by the two methods (0 to the 99th percentile of
     both maps), so that the maps can be compared by eye.
     """
-    methods = [result.fused_method] + ([baseline] if baseline in result.outputs else [])
-    maps = {m: result.error_maps(m) for m in methods}
+    slots = {"fused": result.fused_method, "baseline": baseline if baseline in result.outputs else None}
+    maps = {m: result.error_maps(m) for m in slots.values() if m is not None}
     factor = display_factor(*result.shape[:2])
+    height, width = result.shape[0] * factor, result.shape[1] * factor
     views: dict[str, tuple[np.ndarray, str]] = {}
     for index, (metric, unit, cmap) in enumerate((("SAM", "deg", "magma"), ("RMSE", "", "viridis"))):
-        top = float(max(np.percentile(maps[m][index], 99) for m in methods)) or 1.0
-        for slot, method in zip(("fused", "baseline"), methods):
+        top = float(max((np.percentile(m[index], 99) for m in maps.values()), default=1.0)) or 1.0
+        for slot, method in slots.items():
+            if method is None:
+                text = "S3RNet did not run" if slot == "fused" else "no baseline run"
+                views[f"{metric.lower()}_{slot}"] = (placeholder(height, width, text), text)
+                continue
             image = enlarge(colour_map(maps[method][index], 0.0, top, cmap), factor)
             mean = float(np.mean(maps[method][index]))
             views[f"{metric.lower()}_{slot}"] = (
                 with_colour_bar(image, 0.0, top, cmap, unit),
                 f"{metric} per pixel, {label(method)} (mean {mean:.3g} {unit})".replace(" )", ")"),
             )
-        if len(methods) == 1:
-            views[f"{metric.lower()}_baseline"] = (np.full_like(views[f"{metric.lower()}_fused"][0], 255), "no baseline run")
     return views
 
 
@@ -355,25 +381,36 @@ def _layout(figure: go.Figure, title: str, x_title: str, y_title: str) -> go.Fig
     return figure
 
 
+def empty_figure(title: str) -> go.Figure:
+    """A plot with a title and nothing in it (what a plot shows when there is no result)."""
+    return _layout(go.Figure(), title, "", "")
+
+
 def spectrum_figure(spectra: dict[str, Any] | None) -> go.Figure:
     """The spectral profile of one pixel: one line per series, gaps left at missing bands."""
     figure = go.Figure()
     if spectra is None:
         return _layout(figure, "Click a pixel on any image to see its spectrum", "wavelength (nm)", "")
     x = spectra["wavelengths_nm"]
-    for name, values in spectra["spectra"].items():
+    for name, values in on_top_last(spectra["spectra"]).items():
         xs, ys = with_gaps(x, values)
         figure.add_trace(go.Scatter(
             x=xs, y=ys, mode="lines", name=name,
             line={"color": SERIES_COLOURS.get(name), "width": 3 if name in (TRUTH, "S3RNet") else 2,
                   "dash": "dot" if name == LOW_RES else None},
         ))
-    title = f"Pixel x={spectra['x']}, y={spectra['y']} (scene row {spectra['row']}, column {spectra['col']})"
+    title = f"Pixel x={spectra['x']}, y={spectra['y']} (scene row {spectra['row']}, col {spectra['col']})"
     _layout(figure, title, spectra["axis"], short_units(spectra["units"]))
     # The legend goes under the plot, so that the curves keep the width of a narrow column.
     figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0}, height=580,
                          margin={"b": 170})
     return figure
+
+
+def on_top_last(series: dict[str, Any]) -> dict[str, Any]:
+    """The series in drawing order: S3RNet and the ground truth last, so that no baseline's line hides them."""
+    last = [name for name in ("S3RNet", TRUTH) if name in series]
+    return {name: series[name] for name in [*(n for n in series if n not in last), *last]}
 
 
 def short_units(units: str) -> str:
@@ -393,11 +430,10 @@ def psnr_figure(result: FusionResult) -> go.Figure:
         order = np.arange(result.shape[2])
         x = order.astype(float).tolist()
         axis = "band number"
-    for method in result.methods:
+    for name, method in on_top_last({label(m): m for m in result.methods}).items():
         xs, ys = with_gaps(x, result.psnr_per_band(method)[order].tolist())
-        name = label(method)
         figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name,
-                                    line={"color": SERIES_COLOURS.get(name), "width": 2}))
+                                    line={"color": SERIES_COLOURS.get(name), "width": 3 if name == "S3RNet" else 2}))
     return _layout(figure, "PSNR per band (peak = band maximum of the ground truth)", axis, "PSNR (dB)")
 
 
