@@ -128,6 +128,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         f"cols {region['cols'][0]}:{region['cols'][1]}; MSI {protocol['msi']}, PSF {protocol['psf']}, "
         f"ratio {protocol['ratio']}, LR-HSI SNR {protocol['lrhsi_snr_db']} dB, seed {protocol['seed']}"
     )
+    filled = protocol.get("filled_bands")
+    if filled:
+        print(f"bands filled for the network and left out of every score: {', '.join(f'{w:.0f}' for w in filled['wavelengths_nm'])} nm")
+    for name, reason in (protocol.get("skipped") or {}).items():
+        print(f"{name}: {reason}")
     print(result.table())
     if args.json:
         result.write_json(args.json)

@@ -19,9 +19,9 @@ import torch
 
 from . import __version__
 from .baselines import get_method
-from .data import Scene, available_splits, crop_to_multiple, load_scene, split_region
+from .data import Scene, available_splits, crop_to_multiple, filled_band_mask, load_scene, split_region
 from .degrade import Simulation, simulate
-from .errors import ConfigError
+from .errors import ConfigError, WavelengthError
 from .fusion import FusionInputs
 from .inference import ProgressCallback
 from .metrics import Scorer, Scores
@@ -147,6 +147,7 @@ def evaluate_methods(
     progress: ProgressCallback | None = None,
     resolved: dict[str, Callable[[FusionInputs], np.ndarray]] | None = None,
     scorer: Scorer | None = None,
+    scored_bands: np.ndarray | None = None,
 ) -> Evaluation:
     """Run each method on the simulated inputs and score it against the ground truth.
 
@@ -157,11 +158,16 @@ def evaluate_methods(
     method and of the adaptation steps. ``scorer``, a :class:`~s3rnet.metrics.Scorer` from an
     earlier evaluation, is reused when it scores against this very ground truth (another seed or
     noise level on the same region), which spares computing the reference's statistics again.
+    ``scored_bands`` (bool, shape (C,)) limits every score to those bands: the others were
+    filled for a network's input (:func:`s3rnet.data.filled_band_mask`) and hold no measurement;
+    the methods still fuse every band, and the outputs keep them.
     """
     inputs = simulation.inputs()
     ratio = simulation.meta["ratio"]
-    if scorer is None or not scorer.matches(simulation.truth, ratio):
-        scorer = Scorer(simulation.truth, ratio)
+    keep = slice(None) if scored_bands is None else np.asarray(scored_bands, dtype=bool)
+    truth = simulation.truth[..., keep]
+    if scorer is None or not scorer.matches(truth, ratio):
+        scorer = Scorer(truth, ratio)
     result = Evaluation(protocol=dict(protocol or {}, **simulation.meta), simulation=simulation, scorer=scorer)
     built = dict(resolved or {})
     for name in methods:
@@ -180,7 +186,7 @@ def evaluate_methods(
             else:
                 fused = method(inputs)
             seconds = time.perf_counter() - start
-            result.details[name] = scores = scorer.score(fused)
+            result.details[name] = scores = scorer.score(fused[..., keep])
             result.methods[name] = scores.summary() | {"seconds": seconds}
             result.outputs[name] = fused
             if hasattr(method, "fuse"):
@@ -247,13 +253,22 @@ def run_evaluation(
     ``scorer`` is offered to :func:`evaluate_methods` for reuse.
     """
     loaded = scene if isinstance(scene, Scene) else load_scene(scene)
-    resolved = {}
+    resolved, skipped = {}, {}
     if "s3rnet" in methods:
         from .inference import prepare_scene
 
         resolved["s3rnet"] = resolve_method("s3rnet", checkpoint, adapt_steps, project)
-        loaded = prepare_scene(loaded, resolved["s3rnet"].metadata)
+        try:
+            loaded = prepare_scene(loaded, resolved["s3rnet"].metadata)
+        except WavelengthError as exc:
+            methods = [m for m in methods if m != "s3rnet"]
+            if not methods:
+                raise
+            # The classical methods need no grid: they still run, on the scene's own bands.
+            skipped["s3rnet"] = f"{exc}; S3RNet did not run, the other methods ran on the scene's own bands"
+            del resolved["s3rnet"]
     region = evaluation_region(loaded, split, ratio)
+    filled = filled_band_mask(region)
     if spectral_shift:
         gain = reflectance_like_gain(region.require_wavelengths("the spectral shift"))
         region = region.with_cube((region.cube * gain).astype(np.float32))
@@ -269,6 +284,11 @@ def run_evaluation(
         "split": region.meta.get("split", "whole scene (no split declared)"),
         "grid": loaded.meta.get("grid", "the scene's own bands"),
         "spectral_shift": "reflectance-like gain" if spectral_shift else None,
+        "filled_bands": {
+            "wavelengths_nm": [round(float(w), 2) for w in region.wavelengths[filled]],
+            "note": "missing from the scene, filled for the network's input; every method fused them, no score counts them",
+        } if filled.any() else None,
+        "skipped": skipped or None,
         "code_version": __version__,
         "metrics": {
             "psnr": "mean over bands, peak = per-band maximum of the reference (dB)",
@@ -279,7 +299,8 @@ def run_evaluation(
         },
     }
     return evaluate_methods(
-        simulation, methods, protocol, checkpoint, adapt_steps, project, progress, resolved=resolved, scorer=scorer
+        simulation, methods, protocol, checkpoint, adapt_steps, project, progress, resolved=resolved, scorer=scorer,
+        scored_bands=~filled if filled.any() else None,
     )
 
 

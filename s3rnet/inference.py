@@ -20,6 +20,7 @@ import torch
 from .checkpoints import CheckpointError, check_compatible, load_checkpoint
 from .consistency import project_onto_inputs
 from .data import Scene, SpectralGrid, resample
+from .data.grids import FILL_EDGE_NM, FILL_GAP_NM
 from .degrade import InputNormalisation
 from .errors import ConfigError
 from .fusion import FusionInputs
@@ -196,7 +197,11 @@ def prepare_scene(scene: Scene, metadata: dict) -> Scene:
     """The scene on the checkpoint's wavelength grid: unchanged when it already is (its FWHM
     taken from the checkpoint when it has none), resampled (:func:`s3rnet.data.resample`)
     otherwise. Units need no conversion: the network sees inputs
-    normalised by their own statistics."""
+    normalised by their own statistics.
+
+    Grid bands the scene does not reach are filled (up to ``FILL_EDGE_NM`` beyond its range,
+    across gaps up to ``FILL_GAP_NM``; :mod:`s3rnet.data.grids`) and listed in
+    ``meta["filled_bands"]``; a scene that misses more raises a ``WavelengthError`` saying so."""
     grid = checkpoint_grid(metadata)
     if grid is None or scene.wavelengths is None:
         return scene
@@ -206,7 +211,7 @@ def prepare_scene(scene: Scene, metadata: dict) -> Scene:
             # trained with, instead of one guessed from the band spacing.
             return scene.with_cube(scene.cube, fwhm=grid.fwhm.copy())
         return scene
-    return resample(scene, grid)
+    return resample(scene, grid, max_edge_nm=FILL_EDGE_NM, max_gap_nm=FILL_GAP_NM)
 
 
 class CheckpointMethod:

@@ -10,15 +10,17 @@ from .catalog import (
     load_indian_pines,
     load_scene,
 )
-from .grids import AVIRIS_172, WATER_ABSORPTION_NM, SpectralGrid, msi_response_fit, resample
+from .grids import (
+    AVIRIS_172, FILL_EDGE_NM, FILL_GAP_NM, WATER_ABSORPTION_NM, SpectralGrid, filled_band_mask, msi_response_fit, resample,
+)
 from .readers import SCENE_SUFFIXES, read_envi_raw, read_scene
 from .scene import Scene, crop, crop_to_multiple, tile_origins, tiles
 from .splits import Split, available_splits, load_split, split_region
 
 __all__ = [
-    "AVIRIS_172", "BUILTIN_SCENES", "DATA_ENV", "SCENE_SUFFIXES", "WATER_ABSORPTION_NM",
+    "AVIRIS_172", "BUILTIN_SCENES", "DATA_ENV", "FILL_EDGE_NM", "FILL_GAP_NM", "SCENE_SUFFIXES", "WATER_ABSORPTION_NM",
     "Scene", "SpectralGrid", "Split", "available_splits", "aviris_92av3c_calibration", "crop",
-    "crop_to_multiple", "data_dir", "msi_response_fit", "indian_pines_bands", "list_scenes", "load_indian_pines",
+    "crop_to_multiple", "data_dir", "filled_band_mask", "msi_response_fit", "indian_pines_bands", "list_scenes", "load_indian_pines",
     "load_scene", "load_split", "read_envi_raw", "read_scene", "resample", "split_region",
     "tile_origins", "tiles",
 ]

@@ -8,6 +8,15 @@ another band selection is brought onto those bands with :func:`resample` (SPy's
 without listing them): 10 nm bands of 10 nm FWHM from 405 to 2395 nm, leaving out the
 water-absorption windows 1340-1450 nm and 1790-1960 nm. That is 94 + 34 + 44 = 172 bands, each
 of which overlaps bands of any full-range AVIRIS cube, Indian Pines' corrected set included.
+
+A scene that misses some of a grid's bands (a sensor whose range ends short of the grid's, bad
+bands removed) can still be brought onto it when :func:`resample` is allowed to fill them:
+a missing band between covered ones is interpolated linearly in wavelength across the gap, a
+missing band beyond the scene's range copies the nearest covered band, each within a stated
+distance. The filled bands are recorded in the scene's ``meta["filled_bands"]`` (indices on the
+grid; :func:`filled_band_mask`), so that scores can leave them out: they carry no measurement.
+On Indian Pines, bands removed at 1000-1060 nm and filled back are within 2% of the measured
+ones; at 1330-1392 nm, on the edge of a water absorption, they are off by 104%.
 """
 
 from __future__ import annotations
@@ -51,6 +60,12 @@ def _aviris_172() -> SpectralGrid:
 
 AVIRIS_172 = _aviris_172()
 WATER_ABSORPTION_NM = ((1340.0, 1450.0), (1790.0, 1960.0))
+# Limits of band filling for a network's input (see :func:`resample`): a band up to 50 nm beyond
+# a scene's range (AVIRIS ends near 2457 nm where the 92AV3C grid goes to 2489; Hyperion with
+# its noisy bands removed ends at 2345 nm, the 172-band grid at 2395), and gaps of missing bands
+# up to 120 nm wide between covered ones (EnMAP without its bad bands at 1331-1391 nm).
+FILL_EDGE_NM = 50.0
+FILL_GAP_NM = 120.0
 
 
 def band_widths(scene: Scene) -> np.ndarray:
@@ -63,17 +78,90 @@ def band_widths(scene: Scene) -> np.ndarray:
     return spacing[np.argsort(np.argsort(wavelengths))]
 
 
-def resample(scene: Scene, grid: SpectralGrid) -> Scene:
-    """A scene resampled onto another set of bands.
+def fill_matrix(centres: np.ndarray, covered: np.ndarray, max_edge_nm: float, max_gap_nm: float) -> np.ndarray:
+    """How each band of a grid is made from its covered bands: itself, or filled.
+
+    Parameters
+    ----------
+    centres : ndarray, shape (C,)
+        The grid's band centres (in any order: neighbours are found by wavelength).
+    covered : ndarray of bool, shape (C,)
+        The bands the scene's own bands reach (at least one).
+    max_edge_nm : float
+        A missing band beyond the last (before the first) covered band copies that band when
+        their centres are at most this far apart.
+    max_gap_nm : float
+        A missing band between covered ones is interpolated linearly in wavelength between its
+        two covered neighbours when these are at most this far apart.
+
+    Returns
+    -------
+    ndarray, shape (C, K), K = covered.sum()
+        Row ``c`` gives band ``c`` as a combination of the covered bands (in grid order).
+
+    Raises
+    ------
+    WavelengthError
+        When some missing bands are beyond the limits; the message says which and how far.
+    """
+    index = np.flatnonzero(covered)
+    column = {band: k for k, band in enumerate(index)}
+    weights = np.zeros((centres.size, index.size))
+    weights[index, np.arange(index.size)] = 1.0
+    too_far: list[str] = []
+    for band in np.flatnonzero(~covered):
+        centre = centres[band]
+        below, above = index[centres[index] < centre], index[centres[index] > centre]
+        low = below[np.argmax(centres[below])] if below.size else None
+        high = above[np.argmin(centres[above])] if above.size else None
+        if low is not None and high is not None:
+            span = centres[high] - centres[low]
+            if span > max_gap_nm:
+                too_far.append(f"{centre:.0f} nm (in a gap of {span:.0f} nm, limit {max_gap_nm:g})")
+                continue
+            share = (centre - centres[low]) / span
+            weights[band, column[low]] = 1.0 - share
+            weights[band, column[high]] = share
+        else:
+            nearest = low if low is not None else high
+            distance = abs(centre - centres[nearest])
+            if distance > max_edge_nm:
+                too_far.append(f"{centre:.0f} nm ({distance:.0f} nm beyond the scene's last covered band, limit {max_edge_nm:g})")
+                continue
+            weights[band, column[nearest]] = 1.0
+    if too_far:
+        shown = "; ".join(too_far[:3]) + ("; ..." if len(too_far) > 3 else "")
+        raise WavelengthError(f"{len(too_far)} bands cannot be filled: {shown}")
+    return weights
+
+
+def filled_band_mask(scene: Scene) -> np.ndarray:
+    """Which of a scene's bands were filled by :func:`resample` (all False when none were).
+
+    Returns
+    -------
+    ndarray of bool, shape (C,)
+    """
+    mask = np.zeros(scene.bands, dtype=bool)
+    mask[list(scene.meta.get("filled_bands", []))] = True
+    return mask
+
+
+def resample(scene: Scene, grid: SpectralGrid, *, max_edge_nm: float = 0.0, max_gap_nm: float = 0.0) -> Scene:
+    """A scene resampled onto another set of bands, filling missing ones within limits.
 
     The source bands are sorted by wavelength first (AVIRIS lists step back where the
     spectrometers overlap). Target bands are Gaussian band models (SPy ``BandResampler``).
+    Target bands that see none of the scene's bands are filled (:func:`fill_matrix`) when within
+    ``max_edge_nm`` of the scene's range or inside a gap of at most ``max_gap_nm``; their grid
+    indices are kept in ``meta["filled_bands"]`` (see :func:`filled_band_mask`). By default
+    nothing is filled.
 
     Raises
     ------
     WavelengthError
         When the scene has no wavelengths, or some target bands see none of the scene's bands
-        (they would be NaN); the message lists them.
+        and cannot be filled; the message lists them.
     """
     from spectral import BandResampler
 
@@ -86,13 +174,24 @@ def resample(scene: Scene, grid: SpectralGrid) -> Scene:
     matrix = np.asarray(resampler.matrix, dtype=np.float64)
     empty = ~np.isfinite(matrix).all(axis=1) | (np.abs(matrix).sum(axis=1) == 0)
     if empty.any():
+        reason = f"does not cover {int(empty.sum())} bands of grid {grid.name!r}"
         missing = ", ".join(f"{c:.0f}" for c in grid.centres[empty][:8])
-        raise WavelengthError(
-            f"scene {scene.name!r} ({wavelengths.min():.0f}-{wavelengths.max():.0f} nm) does not "
-            f"cover {int(empty.sum())} bands of grid {grid.name!r} (at {missing} nm...)"
-        )
+        if empty.all():
+            raise WavelengthError(f"scene {scene.name!r} ({wavelengths.min():.0f}-{wavelengths.max():.0f} nm) {reason}: none of them")
+        try:
+            filling = fill_matrix(grid.centres, ~empty, max_edge_nm, max_gap_nm)
+        except WavelengthError as exc:
+            raise WavelengthError(
+                f"scene {scene.name!r} ({wavelengths.min():.0f}-{wavelengths.max():.0f} nm) {reason} "
+                f"(at {missing} nm...): {exc}"
+            ) from None
+        matrix = filling @ matrix[~empty]
     cube = scene.cube[:, :, order] @ matrix.T.astype(np.float32)
     meta = dict(scene.meta, resampled_from=f"{scene.bands} bands", grid=grid.name)
+    if empty.any():
+        meta["filled_bands"] = np.flatnonzero(empty).tolist()
+    else:
+        meta.pop("filled_bands", None)
     return scene.with_cube(cube, wavelengths=grid.centres.copy(), fwhm=grid.fwhm.copy(), meta=meta)
 
 
