@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--ratio", type=int, default=4)
     evaluate.add_argument("--snr-db", type=_snr, default=float("inf"), help="AWGN on the LR-HSI (dB; inf: none)")
     evaluate.add_argument("--msi-snr-db", type=_snr, default=float("inf"), help="AWGN on the HR-MSI (dB; inf: none)")
+    evaluate.add_argument("--snr-reference", choices=("scene", "authors"), default="scene",
+                          help="how SNRs are measured: on the images in scene units (default), or as the authors' code does, on the tile mapped to [-1, 1] by the ground truth's min and max")
     evaluate.add_argument("--shift", type=_shift, default=(0.0, 0.0), help="misregistration of the LR-HSI in LR pixels: ROWS,COLS")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--methods", default=",".join(DEFAULT_METHODS), help=f"comma-separated, from: {', '.join(METHODS)}, s3rnet; or '{ALL_METHODS}' (every baseline, and s3rnet with --checkpoint)")
@@ -76,6 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("scenes", help="list the scenes load_scene knows by name")
 
+    authors = commands.add_parser("import-authors", help="convert the authors' FNN_Teacher weights (.pth state dict, read without unpickling code) to a checkpoint")
+    authors.add_argument("file", help="a torch.save state dict of their FNN_Teacher (adaptive_fuse=3)")
+    authors.add_argument("--out", required=True, help="checkpoint to write: OUT.safetensors + OUT.json")
+    authors.add_argument("--attention", choices=("authors", "paper"), default="authors",
+                         help="'authors' reproduces their code's attention product; 'paper' applies eq. 3 as written")
+    authors.add_argument("--bands", type=int, help="check: hyperspectral bands C the weights must have")
+    authors.add_argument("--msi-bands", type=int, help="check: multispectral bands M the weights must have")
+    authors.add_argument("--ratio", type=int, default=4, help="spatial ratio (not recorded in the tensors)")
+    authors.add_argument("--heads", type=int, default=4, help="SSAWB heads (fixed at 4 in their code)")
+
     train = commands.add_parser("train", help="train S3RNet on simulated problems from a scene's training region")
     train.add_argument("--config", required=True, help="training config (JSON), e.g. configs/lite-oli4.json")
     train.add_argument("--out", help="output directory (default: the config's out_dir)")
@@ -89,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"info": _info, "evaluate": _evaluate, "scenes": _scenes, "train": _train, "report": _report,
-                    "publish": _publish}
+                    "publish": _publish, "import-authors": _import_authors}
         return commands[args.command](args)
     except S3RNetError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -118,7 +130,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     result = run_evaluation(
         args.scene, split=args.split, methods=methods, msi=args.msi, psf=args.psf, ratio=args.ratio,
         snr_db=args.snr_db, hrmsi_snr_db=args.msi_snr_db, shift=args.shift, seed=args.seed,
-        checkpoint=args.checkpoint, adapt_steps=args.adapt, project=args.project,
+        snr_reference=args.snr_reference, checkpoint=args.checkpoint, adapt_steps=args.adapt, project=args.project,
         spectral_shift=args.spectral_shift,
     )
     protocol = result.protocol
@@ -126,7 +138,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(
         f"scene {protocol['scene']} ({protocol['units']}), region rows {region['rows'][0]}:{region['rows'][1]} "
         f"cols {region['cols'][0]}:{region['cols'][1]}; MSI {protocol['msi']}, PSF {protocol['psf']}, "
-        f"ratio {protocol['ratio']}, LR-HSI SNR {protocol['lrhsi_snr_db']} dB, seed {protocol['seed']}"
+        f"ratio {protocol['ratio']}, LR-HSI SNR {protocol['lrhsi_snr_db']} dB ({protocol['snr_reference']} "
+        f"convention), seed {protocol['seed']}"
     )
     filled = protocol.get("filled_bands")
     if filled:
@@ -198,6 +211,25 @@ def _publish(args: argparse.Namespace) -> int:
     target = publish_checkpoint(source, WEIGHTS_DIR / args.name, published)
     print(json.dumps(scores, indent=2))
     print(f"published {target}")
+    return 0
+
+
+def _import_authors(args: argparse.Namespace) -> int:
+    from .authors import import_authors
+    from .checkpoints import load_checkpoint
+
+    target = import_authors(
+        args.file, args.out, attention=args.attention, bands=args.bands, msi_bands=args.msi_bands,
+        ratio=args.ratio, heads=args.heads,
+    )
+    model, metadata = load_checkpoint(target)
+    config = metadata["model_config"]
+    print(
+        f"wrote {target} and {target.with_suffix('.json').name}: C={config['bands']}, M={config['msi_bands']}, "
+        f"nf={config['nf']}, gc={config['gc']}, groups Q/K/V/Z={config['groups_q']}/{config['groups_k']}/"
+        f"{config['groups_v']}/{config['groups_z']}, fusion {config['fusion']}, attention {config['attention']}, "
+        f"{sum(p.numel() for p in model.parameters()):,} parameters"
+    )
     return 0
 
 

@@ -298,14 +298,54 @@ def spectral_degrade(cube: np.ndarray, response: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+SNR_REFERENCES = ("scene", "authors")
+
+
+def authors_noise_sigma(image: np.ndarray, snr_db: float, low: float, high: float) -> float:
+    """Noise standard deviation, in the image's units, of the authors' SNR convention.
+
+    The authors' code maps each tile to [-1, 1] with the ground truth's minimum ``low`` and
+    maximum ``high``, then adds AWGN whose power is the mean square of that mapped image over
+    10^(SNR / 10). In the image's own units, with ``u = 2 (x - low) / (high - low) - 1``::
+
+        sigma = (high - low) / 2 * sqrt(mean(u^2) / 10^(SNR / 10))
+
+    Because ``u`` is centred on the tile's mid-range rather than on zero, the same number of dB
+    is more noise than in the scene convention on a bright, offset scene (on Indian Pines
+    radiance their 35 and 15 dB are about 32.5 and 12.5 dB in :func:`add_awgn`'s convention).
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, C)
+        The image the noise goes on (the LR-HSI).
+    snr_db : float
+    low, high : float
+        Minimum and maximum of the ground truth of the tile (a simulation may use it).
+    """
+    half_range = (float(high) - float(low)) / 2.0
+    if not half_range > 0:
+        raise ConfigError(f"the authors' SNR needs a tile with max > min, got min {low} and max {high}")
+    mapped = (np.asarray(image, dtype=np.float64) - float(low)) / half_range - 1.0
+    return half_range * float(np.sqrt(np.mean(np.square(mapped)) / 10.0 ** (snr_db / 10.0)))
+
+
 def add_awgn(
-    image: np.ndarray, snr_db: float, rng: np.random.Generator, per_band: bool = False
+    image: np.ndarray,
+    snr_db: float,
+    rng: np.random.Generator,
+    per_band: bool = False,
+    *,
+    reference: str = "scene",
+    truth_range: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Additive white Gaussian noise at a signal-to-noise ratio in dB.
 
-    Noise power = signal power / 10^(SNR / 10), where the signal power is the mean of the
-    squared values of the whole image (default) or of each band (``per_band=True``). The
-    paper's tables say "35%" and "15%"; the authors' code uses dB, as here.
+    Noise power = signal power / 10^(SNR / 10). With ``reference="scene"`` (our default) the
+    signal power is the mean of the squared values of the whole image in the scene's units
+    (or of each band, ``per_band=True``). With ``reference="authors"`` it is the authors' code's
+    convention, measured on the tile mapped to [-1, 1] by the ground truth's range
+    (:func:`authors_noise_sigma`; needs ``truth_range``). The paper's tables say "35%" and
+    "15%"; the authors' code uses dB, as here.
 
     Parameters
     ----------
@@ -315,15 +355,28 @@ def add_awgn(
     rng : numpy.random.Generator
         Source of the noise, so that a result can be reproduced.
     per_band : bool
-        One noise power per band instead of one for the image.
+        One noise power per band instead of one for the image (scene reference only).
+    reference : {"scene", "authors"}
+        What the SNR is measured against.
+    truth_range : (float, float), optional
+        Minimum and maximum of the ground truth, for ``reference="authors"``.
     """
+    if reference not in SNR_REFERENCES:
+        raise ConfigError(f"unknown SNR reference {reference!r}; choose one of {', '.join(SNR_REFERENCES)}")
     if np.isinf(snr_db) and snr_db > 0:
         return image.copy()
     if not np.isfinite(snr_db):
         raise ConfigError(f"SNR must be a number of dB or +inf, got {snr_db}")
-    axes = (0, 1) if per_band else None
-    power = np.mean(np.square(image, dtype=np.float64), axis=axes)
-    sigma = np.sqrt(power / 10.0 ** (snr_db / 10.0))
+    if reference == "authors":
+        if truth_range is None:
+            raise ConfigError("the authors' SNR convention needs the ground truth's range (truth_range=)")
+        if per_band:
+            raise ConfigError("the authors' SNR convention has one noise power per tile, not per band")
+        sigma = authors_noise_sigma(image, snr_db, *truth_range)
+    else:
+        axes = (0, 1) if per_band else None
+        power = np.mean(np.square(image, dtype=np.float64), axis=axes)
+        sigma = np.sqrt(power / 10.0 ** (snr_db / 10.0))
     noise = rng.standard_normal(image.shape) * sigma
     return (image + noise).astype(image.dtype)
 
@@ -386,6 +439,7 @@ def simulate(
     noise_per_band: bool = False,
     shift: tuple[float, float] = (0.0, 0.0),
     seed: int = 0,
+    snr_reference: str = "scene",
 ) -> Simulation:
     """Simulate the LR-HSI and HR-MSI from a high-resolution cube (DESIGN section 3).
 
@@ -413,16 +467,23 @@ def simulate(
         Misregistration of the LR-HSI in LR pixels (rows, cols).
     seed : int
         Seed of the noise generator.
+    snr_reference : {"scene", "authors"}
+        How the SNRs are measured (:func:`add_awgn`): on the images in the scene's units, or as
+        the authors' code does, on the tile mapped to [-1, 1] by the ground truth's minimum and
+        maximum (a simulation knows the ground truth; a real pair does not).
     """
     if cube.ndim != 3:
         raise ShapeError(f"expected a (rows, cols, bands) cube, got shape {cube.shape}")
     truth = np.asarray(cube, dtype=np.float32)
     srf = spectral_response(msi, wavelengths, fwhm, n_bands=truth.shape[-1])
     rng = np.random.default_rng(seed)
+    noise = {"reference": snr_reference}
+    if snr_reference == "authors":
+        noise["truth_range"] = (float(truth.min()), float(truth.max()))
     lrhsi = spatial_degrade(truth, ratio, psf, mtf)
     lrhsi = shift_image(lrhsi, shift)
-    lrhsi = add_awgn(lrhsi, lrhsi_snr_db, rng, noise_per_band)
-    hrmsi = add_awgn(spectral_degrade(truth, srf), hrmsi_snr_db, rng, noise_per_band)
+    lrhsi = add_awgn(lrhsi, lrhsi_snr_db, rng, noise_per_band, **noise)
+    hrmsi = add_awgn(spectral_degrade(truth, srf), hrmsi_snr_db, rng, noise_per_band, **noise)
     meta = {
         "ratio": ratio,
         "psf": psf,
@@ -432,6 +493,7 @@ def simulate(
         "lrhsi_snr_db": _json_float(lrhsi_snr_db),
         "hrmsi_snr_db": _json_float(hrmsi_snr_db),
         "noise": "per band" if noise_per_band else "per image",
+        "snr_reference": snr_reference,
         "shift_lr_px": [float(shift[0]), float(shift[1])],
         "seed": seed,
         "truth_shape": list(truth.shape),
@@ -451,29 +513,50 @@ def _json_float(value: float) -> float | str:
 # --------------------------------------------------------------------------------------------
 
 
+NORMALISATIONS = ("global", "band", "minmax")
+
+
 @dataclass(frozen=True)
 class InputNormalisation:
-    """Scale factors computed from the two inputs only, never from the ground truth.
+    """Affine maps computed from the two inputs only, never from the ground truth.
 
     ``mode="global"`` divides both images by one scale each (the mean of the LR-HSI, the mean of
-    the HR-MSI); ``mode="band"`` divides each band by its own mean over the input image. The
-    fused cube is brought back to the scene's units by :meth:`denormalise`.
+    the HR-MSI); ``mode="band"`` divides each band by its own mean over the input image;
+    ``mode="minmax"`` maps both images to [-1, 1] with one minimum and maximum taken over the
+    two inputs together, the input-only stand-in for the authors' code, which maps each tile by
+    its ground truth's minimum and maximum (the LR-HSI is a spatial average of the truth and the
+    HR-MSI a spectral one, so their joint range is slightly inside the truth's). The fused cube
+    is brought back to the scene's units by :meth:`denormalise`.
 
     Attributes
     ----------
     hsi_scale : ndarray, shape (C,)
     msi_scale : ndarray, shape (M,)
     mode : str
+    hsi_offset : ndarray, shape (C,)
+    msi_offset : ndarray, shape (M,)
+        Subtracted before scaling; zero except for ``"minmax"``.
     """
 
     hsi_scale: np.ndarray
     msi_scale: np.ndarray
     mode: str = "global"
+    hsi_offset: np.ndarray | float = 0.0
+    msi_offset: np.ndarray | float = 0.0
 
     @classmethod
     def fit(cls, lrhsi: np.ndarray, hrmsi: np.ndarray, mode: str = "global") -> InputNormalisation:
-        if mode not in ("global", "band"):
-            raise ConfigError(f"unknown normalisation {mode!r}; choose 'global' or 'band'")
+        if mode not in NORMALISATIONS:
+            raise ConfigError(f"unknown normalisation {mode!r}; choose one of {', '.join(NORMALISATIONS)}")
+        if mode == "minmax":
+            low = min(float(lrhsi.min()), float(hrmsi.min()))
+            high = max(float(lrhsi.max()), float(hrmsi.max()))
+            half_range = max((high - low) / 2.0, 1e-12)
+            return cls(
+                np.full(lrhsi.shape[-1], half_range, np.float32), np.full(hrmsi.shape[-1], half_range, np.float32),
+                mode, np.full(lrhsi.shape[-1], low + half_range, np.float32),
+                np.full(hrmsi.shape[-1], low + half_range, np.float32),
+            )
         axes = (0, 1) if mode == "band" else None
         hsi = np.abs(lrhsi).mean(axis=axes, dtype=np.float64)
         msi = np.abs(hrmsi).mean(axis=axes, dtype=np.float64)
@@ -482,7 +565,11 @@ class InputNormalisation:
         return cls(hsi.astype(np.float32), msi.astype(np.float32), mode)
 
     def normalise(self, lrhsi: np.ndarray, hrmsi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return lrhsi / self.hsi_scale, hrmsi / self.msi_scale
+        return (lrhsi - self.hsi_offset) / self.hsi_scale, (hrmsi - self.msi_offset) / self.msi_scale
+
+    def normalise_truth(self, truth: np.ndarray) -> np.ndarray:
+        """A ground truth (H, W, C) in the units the network sees (for training targets)."""
+        return (truth - self.hsi_offset) / self.hsi_scale
 
     def denormalise(self, fused: np.ndarray) -> np.ndarray:
-        return fused * self.hsi_scale
+        return fused * self.hsi_scale + self.hsi_offset

@@ -237,6 +237,7 @@ def run_evaluation(
     hrmsi_snr_db: float = float("inf"),
     shift: tuple[float, float] = (0.0, 0.0),
     seed: int = 0,
+    snr_reference: str = "scene",
     checkpoint: str | None = None,
     adapt_steps: int = 0,
     project: bool = False,
@@ -250,7 +251,9 @@ def run_evaluation(
     wavelength grid when it has other bands (:func:`s3rnet.inference.prepare_scene`), and every
     method is scored there. ``spectral_shift`` multiplies the ground truth by
     :func:`reflectance_like_gain` first, a test of spectra unlike the training scene's.
-    ``scorer`` is offered to :func:`evaluate_methods` for reuse.
+    ``scorer`` is offered to :func:`evaluate_methods` for reuse. ``snr_reference`` says how the
+    SNRs are measured (:func:`s3rnet.degrade.add_awgn`: ``"scene"``, or ``"authors"``, the
+    authors' code's convention on the tile mapped to [-1, 1] by the ground truth's range).
     """
     loaded = scene if isinstance(scene, Scene) else load_scene(scene)
     resolved, skipped = {}, {}
@@ -274,7 +277,7 @@ def run_evaluation(
         region = region.with_cube((region.cube * gain).astype(np.float32))
     simulation = simulate(
         region.cube, region.wavelengths, region.fwhm, ratio=ratio, psf=psf, msi=msi,
-        lrhsi_snr_db=snr_db, hrmsi_snr_db=hrmsi_snr_db, shift=shift, seed=seed,
+        lrhsi_snr_db=snr_db, hrmsi_snr_db=hrmsi_snr_db, shift=shift, seed=seed, snr_reference=snr_reference,
     )
     protocol = {
         "scene": loaded.name,

@@ -1,14 +1,24 @@
-"""The training loss of the paper: ``L1 + 0.1 * SAM`` (DESIGN section 4)."""
+"""Training losses: the paper's ``L1 + 0.1 * SAM`` (DESIGN section 4), and the loss of the
+authors' public code, which differs from the paper's text (``loss="authors"`` in a training
+config)."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
+from .errors import ConfigError
+
+LOSSES = ("paper", "authors")
+
 # Keeps the spectral angle finite for all-zero spectra, and its gradient finite at 0 and 180
 # degrees (d acos / dx is infinite at +-1).
 SAM_EPS = 1e-8
 _COS_LIMIT = 1.0 - 1e-6
+# Weights of the band-wise and cosine terms in the authors' loss, and the constant that keeps
+# the band-wise term finite on dark bands.
+AUTHORS_TERM_WEIGHT = 0.1
+AUTHORS_BAND_EPS = 0.1
 
 
 def spectral_angle(estimate: torch.Tensor, reference: torch.Tensor, eps: float = SAM_EPS) -> torch.Tensor:
@@ -25,3 +35,55 @@ def spectral_angle(estimate: torch.Tensor, reference: torch.Tensor, eps: float =
 def fusion_loss(estimate: torch.Tensor, reference: torch.Tensor, sam_weight: float) -> torch.Tensor:
     """``L1 + sam_weight * SAM``: mean absolute error plus the mean spectral angle in radians."""
     return F.l1_loss(estimate, reference) + sam_weight * spectral_angle(estimate, reference)
+
+
+def authors_band_term(estimate: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """The "band-wise MSE" term of the authors' loss, on (B, C, H, W) tensors.
+
+    With ``d = |x - y|``, for each sample and band::
+
+        (mean_HW(0.5 d^2 + max(d - 1, 0)) - 0.5) / (mean_HW(y^2) + 0.1)
+
+    then the mean over samples and bands. The ``- 0.5`` is in their code; it makes the term
+    negative for small errors, which shifts the loss but not its gradient.
+    """
+    d = (estimate - reference).abs()
+    per_band = (0.5 * d.square() + torch.clamp(d - 1.0, min=0.0)).mean(dim=(-2, -1)) - 0.5
+    return (per_band / (reference.square().mean(dim=(-2, -1)) + AUTHORS_BAND_EPS)).mean()
+
+
+def authors_cosine_term(estimate: torch.Tensor, reference: torch.Tensor, eps: float = SAM_EPS) -> torch.Tensor:
+    """``1 - mean cosine similarity`` of the rows of the two tensors reshaped to (-1, C).
+
+    As in the authors' code, the (B, C, H, W) tensors are reshaped without moving the channel
+    axis last, so each row is C consecutive values of one band's image rows, not a pixel's
+    spectrum: it is not the spectral angle.
+    """
+    channels = estimate.shape[1]
+    x, y = estimate.reshape(-1, channels), reference.reshape(-1, channels)
+    cosine = (x * y).sum(dim=1) / torch.clamp(x.norm(dim=1) * y.norm(dim=1), min=eps)
+    return 1.0 - cosine.mean()
+
+
+def authors_loss(estimate: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """The training loss of the authors' public code: ``L_a + 0.1 L_b + 0.1 L_c``.
+
+    ``L_a`` is the mean SmoothL1 (beta 1) over all elements, ``L_b`` :func:`authors_band_term`,
+    ``L_c`` :func:`authors_cosine_term`. Their inputs are tiles mapped to [-1, 1]; the paper's
+    text says ``L1 + 0.1 SAM`` instead (:func:`fusion_loss`, our default).
+    """
+    return (
+        F.smooth_l1_loss(estimate, reference, beta=1.0)
+        + AUTHORS_TERM_WEIGHT * authors_band_term(estimate, reference)
+        + AUTHORS_TERM_WEIGHT * authors_cosine_term(estimate, reference)
+    )
+
+
+def training_loss(name: str, estimate: torch.Tensor, reference: torch.Tensor, sam_weight: float) -> torch.Tensor:
+    """The loss named in a training config: ``"paper"`` (:func:`fusion_loss` with ``sam_weight``)
+    or ``"authors"`` (:func:`authors_loss`, whose weights are fixed)."""
+    if name == "paper":
+        return fusion_loss(estimate, reference, sam_weight)
+    if name == "authors":
+        return authors_loss(estimate, reference)
+    raise ConfigError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")

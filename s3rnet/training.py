@@ -5,7 +5,8 @@ declared split, with a random flip and 90-degree rotation, and degrades each one
 evaluation protocol does (:mod:`s3rnet.degrade`): blur and decimation by the configured PSF and
 ratio, the configured MSI response, and optionally AWGN on the LR-HSI at an SNR drawn per patch.
 Inputs are scaled by :class:`~s3rnet.degrade.InputNormalisation` fitted on each sample's two
-inputs, and the loss ``L1 + sam_weight * SAM`` is computed in those normalised units. Adam runs
+inputs, and the loss (the paper's ``L1 + sam_weight * SAM``, or the authors' code's, ``loss``) is
+computed in those normalised units. Adam runs
 at ``lr`` with cosine annealing to 0 over ``steps``.
 
 Every ``val_every`` steps the network fuses the whole validation region (simulated once, with a
@@ -60,6 +61,8 @@ from .data import Scene, load_scene, load_split, split_region
 from .degrade import (
     MSI_RESPONSES,
     PSFS,
+    NORMALISATIONS,
+    SNR_REFERENCES,
     InputNormalisation,
     Simulation,
     add_awgn,
@@ -70,11 +73,10 @@ from .degrade import (
 )
 from .errors import ConfigError, S3RNetError
 from .inference import ESTIMATES, autocast, classical_estimate, fuse_with_model, resolve_device
-from .losses import fusion_loss, spectral_angle
+from .losses import LOSSES, spectral_angle, training_loss
 from .metrics import psnr, sam
-from .models import ARCHITECTURE_VERSION, FUSIONS, S3RNet, build_model, list_presets
+from .models import ARCHITECTURE_VERSION, ATTENTIONS, FUSIONS, S3RNet, build_model, list_presets
 
-NORMALISATIONS = ("global", "band")
 TRAIN_SKIPS = ("none", "bicubic", *ESTIMATES)
 STATE_NAME = "state"
 BEST_NAME = "best"
@@ -120,10 +122,18 @@ class TrainConfig:
     lr : float
         Initial Adam learning rate.
     sam_weight : float
-        Weight of the mean spectral angle (radians) in the loss ``L1 + sam_weight * SAM``.
+        Weight of the mean spectral angle (radians) in the paper's loss ``L1 + sam_weight * SAM``.
+    loss : {"paper", "authors"}
+        ``"paper"``: ``L1 + sam_weight * SAM`` as the paper's text says; ``"authors"``: the loss of
+        the authors' public code (:func:`s3rnet.losses.authors_loss`; ``sam_weight`` unused).
     noise_snr_db : (float, float) or None
         AWGN on the training LR-HSI at an SNR drawn uniformly in ``[low, high]`` dB per patch;
-        None trains on noise-free inputs. ``[35, 35]`` reproduces the authors' training.
+        None trains on noise-free inputs. ``[35, 35]`` with ``noise_reference="authors"``
+        reproduces the authors' training.
+    noise_reference : {"scene", "authors"}
+        How those SNRs are measured (:func:`s3rnet.degrade.add_awgn`): on the patch in the
+        scene's units, or as the authors' code does, on the patch mapped to [-1, 1] by its
+        ground truth's minimum and maximum.
     val_snr_db : float or None
         SNR of the AWGN on the validation LR-HSI; None: noise-free.
     val_seed : int
@@ -147,8 +157,10 @@ class TrainConfig:
         +2.7 over 500-2400 nm.
     fusion : str
         ``"ssawb"`` (the paper) or ``"sum"`` (the ablation).
-    normalisation : {"global", "band"}
-        Mode of the input-only normalisation.
+    normalisation : {"global", "band", "minmax"}
+        Mode of the input-only normalisation (:class:`s3rnet.degrade.InputNormalisation`).
+    attention : {"paper", "authors"}
+        The SSAWB's attention (:class:`s3rnet.models.S3RNetConfig`).
     out_dir : str
         Output directory, when :func:`train` is given none.
     """
@@ -165,7 +177,9 @@ class TrainConfig:
     steps: int = 1000
     lr: float = 1e-4
     sam_weight: float = 0.1
+    loss: str = "paper"
     noise_snr_db: tuple[float, float] | None = (35.0, 35.0)
+    noise_reference: str = "scene"
     val_snr_db: float | None = None
     val_seed: int = 0
     val_every: int = 100
@@ -175,6 +189,7 @@ class TrainConfig:
     spectral_gain: float = 0.0
     fusion: str = "ssawb"
     normalisation: str = "global"
+    attention: str = "paper"
     out_dir: str = "runs/train"
 
     def __post_init__(self) -> None:
@@ -184,7 +199,8 @@ class TrainConfig:
             _require_int(name, getattr(self, name), minimum=0)
         choices = {
             "preset": list_presets(), "msi": MSI_RESPONSES, "psf": PSFS, "fusion": FUSIONS,
-            "normalisation": NORMALISATIONS, "skip": TRAIN_SKIPS,
+            "normalisation": NORMALISATIONS, "skip": TRAIN_SKIPS, "loss": LOSSES,
+            "noise_reference": SNR_REFERENCES, "attention": ATTENTIONS,
         }
         for name, allowed in choices.items():
             value = getattr(self, name)
@@ -419,11 +435,14 @@ def sample_batch(
             patch = patch * smooth_spectral_gain(axis, config.spectral_gain, rng)
         low = spatial_degrade(patch, config.ratio, config.psf)
         if config.noise_snr_db is not None:
-            low = add_awgn(low, float(rng.uniform(*config.noise_snr_db)), rng)
+            noise = {"reference": config.noise_reference}
+            if config.noise_reference == "authors":
+                noise["truth_range"] = (float(patch.min()), float(patch.max()))
+            low = add_awgn(low, float(rng.uniform(*config.noise_snr_db)), rng, **noise)
         high = spectral_degrade(patch, srf)
         scales = InputNormalisation.fit(low, high, config.normalisation)
         low, high = scales.normalise(low, high)
-        sample = [low, high, patch / scales.hsi_scale]
+        sample = [low, high, scales.normalise_truth(patch)]
         if estimate is not None:
             sample.append(classical_estimate(estimate, low, high, config.ratio, config.psf))
         samples.append(sample)
@@ -445,7 +464,7 @@ def seeded_model(config: TrainConfig, bands: int, msi_bands: int) -> S3RNet:
         torch.manual_seed(config.seed)
         return build_model(
             config.preset, bands, msi_bands, ratio=config.ratio, skip=model_skip(config.skip),
-            fusion=config.fusion,
+            fusion=config.fusion, attention=config.attention,
         )
 
 
@@ -764,6 +783,7 @@ def _optimisation_step(
     batch: tuple[np.ndarray, ...],
     sam_weight: float,
     device: torch.device,
+    loss_name: str = "paper",
 ) -> float:
     """One Adam step on a batch from :func:`sample_batch`; returns the loss."""
     lrhsi, hrmsi, truth, *estimate = (torch.from_numpy(array).to(device) for array in batch)
@@ -772,7 +792,7 @@ def _optimisation_step(
     with autocast(device):
         fused = model(lrhsi, hrmsi, **extra)
     # The loss in float32 whatever the autocast: L1 and acos lose too much in bf16.
-    loss = fusion_loss(fused.float(), truth, sam_weight)
+    loss = training_loss(loss_name, fused.float(), truth, sam_weight)
     loss.backward()
     optimizer.step()
     return loss.item()
@@ -887,7 +907,9 @@ def _train(config, out_dir, resume, progress, device, max_steps_this_run, callba
             tick = time.perf_counter()
             lr = optimizer.param_groups[0]["lr"]
             batch = sample_batch(data.train.cube, data.srf, config, rng, data.train.wavelengths)
-            value = _optimisation_step(trained, optimizer, ranks.shard(batch), config.sam_weight, device)
+            value = _optimisation_step(
+                trained, optimizer, ranks.shard(batch), config.sam_weight, device, config.loss
+            )
             value = ranks.mean(value)
             scheduler.step()
             step_seconds += time.perf_counter() - tick

@@ -217,6 +217,23 @@ def test_sidecar_whose_model_config_disagrees_with_the_weights_is_refused(saved)
         load_checkpoint(weights)
 
 
+@pytest.mark.parametrize("recorded", [None, 1])
+def test_weights_of_the_swapped_v_z_wiring_are_refused_saying_why(saved, recorded):
+    """Checkpoints written before the V/Z fix have no architecture version (or version 1)."""
+    _, weights = saved
+    sidecar = weights.with_suffix(".json")
+    metadata = json.loads(sidecar.read_text())
+    assert metadata["architecture_version"] == 2
+    if recorded is None:
+        del metadata["architecture_version"]
+    else:
+        metadata["architecture_version"] = recorded
+    sidecar.write_text(json.dumps(metadata))
+    with pytest.raises(CheckpointError, match="V and Z branches had their inputs swapped") as error:
+        load_checkpoint(weights)
+    assert "cannot be converted" in str(error.value) and str(sidecar) in str(error.value)
+
+
 def test_incompatible_bands_or_msi_are_refused(saved):
     _, weights = saved
     _, metadata = load_checkpoint(weights)

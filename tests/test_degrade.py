@@ -8,6 +8,7 @@ import pytest
 from s3rnet.degrade import (
     InputNormalisation,
     add_awgn,
+    authors_noise_sigma,
     binning_response,
     gaussian_sigma,
     psf_matrix,
@@ -133,7 +134,7 @@ def test_simulation_records_every_choice(test_region):
     assert sim.lrhsi.shape == (12, 36, 200) and sim.hrmsi.shape == (48, 144, 6)
     assert sim.meta == {
         "ratio": 4, "psf": "gaussian", "mtf": 0.25, "msi": "s2-6", "msi_bands": 6,
-        "lrhsi_snr_db": 35.0, "hrmsi_snr_db": "inf", "noise": "per image",
+        "lrhsi_snr_db": 35.0, "hrmsi_snr_db": "inf", "noise": "per image", "snr_reference": "scene",
         "shift_lr_px": [0.5, -1.0], "seed": 11, "truth_shape": [48, 144, 200],
     }
     inputs = sim.inputs()
@@ -164,3 +165,36 @@ def test_input_normalisation_uses_only_the_inputs(oli4_simulation):
         np.testing.assert_allclose(norm.denormalise(hsi), sim.lrhsi, rtol=1e-5, atol=1e-6)
     with pytest.raises(ConfigError):
         InputNormalisation.fit(sim.lrhsi, sim.hrmsi, "truth")
+
+
+def test_authors_snr_sigma_against_a_direct_computation(test_region):
+    truth = test_region.cube
+    low = spatial_degrade(truth, 4)
+    t_min, t_max = float(truth.min()), float(truth.max())
+    # Their steps: map the tile to [-1, 1] by the truth's range, noise power = mean square / 10^(SNR/10),
+    # then back to scene units.
+    mapped = 2 * (low.astype(np.float64) - t_min) / (t_max - t_min) - 1
+    sigma_mapped = np.sqrt(np.sum(mapped**2) / mapped.size / 10 ** (15 / 10))
+    assert authors_noise_sigma(low, 15, t_min, t_max) == pytest.approx(sigma_mapped * (t_max - t_min) / 2, rel=1e-12)
+    noisy = add_awgn(low, 15, np.random.default_rng(0), reference="authors", truth_range=(t_min, t_max))
+    assert np.std(noisy - low) == pytest.approx(sigma_mapped * (t_max - t_min) / 2, rel=0.01)
+    with pytest.raises(ConfigError, match="ground truth's range"):
+        add_awgn(low, 15, np.random.default_rng(0), reference="authors")
+
+
+@pytest.mark.parametrize(("theirs", "ours"), [(35, 32.56), (15, 12.56)])
+def test_authors_snr_is_about_2_5_db_lower_in_our_convention(test_region, theirs, ours):
+    """On the Indian Pines test region (radiance), their 35 and 15 dB are 32.56 and 12.56 dB of ours."""
+    sim = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, lrhsi_snr_db=theirs, snr_reference="authors")
+    clean = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm)
+    assert measured_snr_db(clean.lrhsi, sim.lrhsi) == pytest.approx(ours, abs=0.05)
+    assert sim.meta["snr_reference"] == "authors"
+
+
+def test_minmax_normalisation_round_trips(oli4_simulation):
+    sim = oli4_simulation
+    norm = InputNormalisation.fit(sim.lrhsi, sim.hrmsi, "minmax")
+    hsi, msi = norm.normalise(sim.lrhsi, sim.hrmsi)
+    assert min(hsi.min(), msi.min()) == pytest.approx(-1, abs=1e-5)
+    assert max(hsi.max(), msi.max()) == pytest.approx(1, abs=1e-5)
+    np.testing.assert_allclose(norm.denormalise(hsi), sim.lrhsi, rtol=1e-5, atol=1e-4)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -95,6 +96,9 @@ def test_shipped_configs_load():
         ({"val_region": "test"}, "'val_region': never train or select models on the test region"),
         ({"train_region": "holdout"}, "no region 'holdout'"),
         ({"skip": "yes"}, "'skip'"),
+        ({"loss": "l2"}, "'loss': unknown value 'l2'"),
+        ({"noise_reference": "truth"}, "'noise_reference': unknown value 'truth'"),
+        ({"attention": "linear"}, "'attention': unknown value 'linear'"),
     ],
 )
 def test_bad_configs_are_refused_naming_the_key(tmp_path, changes, message):
@@ -180,6 +184,23 @@ def test_training_decreases_the_loss_and_improves_validation(smoke, tmp_path):
     assert result.best["psnr"] > untrained["psnr"] + 1.0
 
 
+def test_the_authors_recipe_trains_and_is_recorded(smoke, tmp_path):
+    """Their loss, their SNR convention at 35 dB, their attention, min-max inputs: it learns, and
+    the checkpoint says so and runs on the min-max normalisation it was trained with."""
+    config = smoke.replace(
+        steps=30, val_every=30, checkpoint_every=30, skip="none", loss="authors", noise_snr_db=(35, 35),
+        noise_reference="authors", normalisation="minmax", attention="authors",
+    )
+    result = train(config, tmp_path, progress=False)
+    losses = np.array(result.losses)
+    assert losses[-6:].mean() < 0.8 * losses[:6].mean()
+    model, metadata = load_checkpoint(tmp_path / "last.safetensors")
+    assert model.config.attention == "authors" and metadata["normalisation"] == "minmax"
+    recorded = metadata["training"]["config"]
+    assert (recorded["loss"], recorded["noise_reference"]) == ("authors", "authors")
+    assert metadata["architecture_version"] == 2
+
+
 @pytest.fixture(scope="module")
 def uninterrupted(smoke, tmp_path_factory):
     """Six steps of the smoke config with a state every 2 steps and a validation every 3."""
@@ -231,6 +252,13 @@ def test_resume_refusals(uninterrupted, tmp_path):
         train(config, full.out_dir, progress=False)
     with pytest.raises(ConfigError, match="steps: 6 then, 8 now"):
         train(config.replace(steps=8), full.out_dir, resume=True, progress=False)
+    old = tmp_path / "old"
+    shutil.copytree(full.out_dir, old)
+    state = json.loads((old / "state.json").read_text())
+    del state["architecture_version"]  # a run started before the V/Z fix
+    (old / "state.json").write_text(json.dumps(state))
+    with pytest.raises(CheckpointError, match="V and Z branches had their inputs swapped"):
+        train(config, old, resume=True, progress=False)
 
 
 # --------------------------------------------------------------------------------------------
