@@ -163,7 +163,7 @@ record("robustness", curve.to_dict(orient="records"))
 
 SSAWB gives every pixel four weights between 0 and 1 (sigmoids, each branch judged on its own,
 not a competition): how much of the features of Q (from the LR-HSI), K (from the HR-MSI), V (both
-at high resolution) and Z (both at low resolution) enter the fused features at that pixel.
+at low resolution) and Z (both at high resolution) enter the fused features at that pixel.
 Choose the LR-HSI's SNR to see how the network redistributes its trust when the hyperspectral
 input gets noisy. All maps share one colour scale, 0 to 1.
 """),
