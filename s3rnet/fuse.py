@@ -1,0 +1,874 @@
+"""Fusing a user's own pair: two georeferenced files in, a georeferenced fused file and a report out.
+
+:func:`fuse_pair` is the whole pipeline behind ``python -m s3rnet fuse``, the app's "Your own pair"
+tab and notebook 4. Every step is recorded in the report it returns (and writes as JSON):
+
+1. **open** both files for windowed reading (:func:`s3rnet.geo.open_image`); nothing is loaded whole;
+2. **geometry** (:func:`pair_geometry`): the same CRS, the ratio from the pixel sizes (an integer)
+   when both are georeferenced, else from the image sizes or ``ratio``; the common extent cut out,
+   the LR-HSI's whole pixels inside it and the HR-MSI's pixels under them, so that the sizes are
+   multiples of the ratio; the output georeferenced like the HR-MSI;
+3. **statistics** fitted once, on the LR grid, on the whole overlap when it has at most
+   :data:`SAMPLE_PIXELS` LR pixels and otherwise on :data:`SAMPLE_BLOCKS` blocks spread over it:
+   the MSI response (:mod:`s3rnet.response`; the MSI is then used in the HSI's radiometry), the
+   classical methods' regressions, the network's input scales; all tiles use them, so they agree;
+4. **registration** (:mod:`s3rnet.registration`) on the central block: the LR-HSI seen through the
+   response against the HR-MSI degraded to the LR grid; with ``register="auto"`` a shift above
+   0.1 LR pixel is corrected (the LR-HSI is moved back, window by window) and the response refitted;
+5. **method**: the one asked for, or a published checkpoint that fits the pair (same bands and
+   wavelengths, ratio, PSF, MSI bands, and a response within :data:`CHECKPOINT_RESPONSE_TOLERANCE`),
+   else MTF-GLP-HPM; the reasons each checkpoint was passed over are recorded;
+6. **tiles**: classical methods run on tiles with a halo wide enough that each tile's core equals
+   the untiled result; the network runs on overlapping tiles blended by linear ramps; the output is
+   streamed to disk (:class:`s3rnet.geo.RasterWriter`), so peak memory depends on the tile, not on
+   the scene;
+7. **quality** without ground truth (:mod:`s3rnet.quality`): consistency with both inputs over the
+   whole output (a pass over it in strips) and the QNR family on a central crop of at most
+   :data:`QUALITY_CROP` pixels.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .baselines._common import covering_band, upsample
+from .degrade import MSI_RESPONSES, PSFS, gaussian_sigma, spatial_degrade
+from .errors import ConfigError, ResponseRangeError, ShapeError, WavelengthError
+from .geo import GeoImage, RasterWriter, describe_crs, open_image, same_crs
+from .quality import ConsistencyAccumulator, no_reference
+from .registration import CORRECTION_THRESHOLD, correct_shift, estimate_shift
+from .response import (
+    ResponseFit, band_support, estimate_response, fit_gain_offset, named_response, read_response_csv,
+    response_distance,
+)
+
+ProgressCallback = Callable[[float, str], None]
+
+TILED_METHODS = ("bicubic", "gsa", "mtf-glp-hpm")
+WHOLE_METHODS = ("cnmf",)
+DEFAULT_METHOD = "mtf-glp-hpm"
+# LR pixels of the statistics: the whole overlap up to this many, else SAMPLE_BLOCKS blocks of
+# SAMPLE_BLOCK x SAMPLE_BLOCK LR pixels spread over it.
+SAMPLE_PIXELS = 256 * 256
+SAMPLE_BLOCK = 64
+SAMPLE_BLOCKS = 16
+# The central LR block on which the shift is measured.
+REGISTRATION_BLOCK = 256
+# HR pixels (per side) of the central crop scored by the no-reference indices.
+QUALITY_CROP = 256
+# Largest total-variation distance between the pair's response and a checkpoint's (per MSI band):
+# a response estimated from a clean simulated OLI pair lies within 0.25 of the true one
+# (tests/test_response.py).
+CHECKPOINT_RESPONSE_TOLERANCE = 0.25
+# A CNMF fusion holds the whole scene (it unmixes it as one): refused above this many HR pixels.
+WHOLE_SCENE_PIXELS = 512 * 512
+# LR pixels read around a window whose shift is corrected (the cubic spline's reach).
+_SHIFT_MARGIN = 16
+# Relative tolerance on an integer pixel-size ratio.
+_RATIO_TOLERANCE = 1e-3
+
+
+# --------------------------------------------------------------------------------------------
+# Geometry
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PairGeometry:
+    """Where the two images overlap, at which ratio, and the output's georeferencing.
+
+    Attributes
+    ----------
+    ratio : int
+    lr_window : (row, col, rows, cols)
+        In the LR-HSI's pixels.
+    hr_window : (row, col, rows, cols)
+        In the HR-MSI's pixels; ``rows = ratio * lr rows``.
+    transform, crs
+        Of the output (the HR-MSI's grid), or None.
+    grid_offset_hr : (float, float) or None
+        How far (HR pixels, rows and columns) the LR grid's edges sit from the HR pixel edges
+        they were rounded to; registration measures and corrects what it amounts to.
+    steps : list of str
+        What was done, in words.
+    """
+
+    ratio: int
+    lr_window: tuple[int, int, int, int]
+    hr_window: tuple[int, int, int, int]
+    transform: Any
+    crs: Any
+    grid_offset_hr: tuple[float, float] | None
+    steps: list[str] = field(default_factory=list)
+
+    @property
+    def lr_shape(self) -> tuple[int, int]:
+        return self.lr_window[2], self.lr_window[3]
+
+    @property
+    def hr_shape(self) -> tuple[int, int]:
+        return self.hr_window[2], self.hr_window[3]
+
+
+def _integer_ratio(hsi: GeoImage, msi: GeoImage) -> int:
+    (hx, hy), (mx, my) = hsi.pixel_size, msi.pixel_size
+    rx, ry = hx / mx, hy / my
+    rounded = round(rx)
+    if rounded < 1 or abs(rx - rounded) > _RATIO_TOLERANCE * rx or abs(ry - rounded) > _RATIO_TOLERANCE * ry:
+        raise ShapeError(
+            f"{hsi.path} has {hx:g} x {hy:g} pixels and {msi.path} {mx:g} x {my:g}: a pixel-size ratio of "
+            f"{rx:.4f} x {ry:.4f}, not an integer; resample one of them to an integer ratio first"
+        )
+    return int(rounded)
+
+
+def pair_geometry(hsi: GeoImage, msi: GeoImage, ratio: int | None = None) -> PairGeometry:
+    """The common extent of the two images, the ratio and the windows to read (see the module docstring).
+
+    Raises
+    ------
+    ShapeError
+        Different CRS, extents that do not overlap, a pixel-size ratio that is not an integer, a
+        ``ratio`` that contradicts the pixel sizes, images too small for one LR pixel.
+    """
+    if ratio is not None and (not isinstance(ratio, int) or ratio < 1):
+        raise ConfigError(f"the ratio must be a positive integer, got {ratio!r}")
+    steps: list[str] = []
+    if hsi.georeferenced and msi.georeferenced:
+        return _georeferenced_geometry(hsi, msi, ratio, steps)
+    if hsi.georeferenced != msi.georeferenced:
+        bare = msi if hsi.georeferenced else hsi
+        steps.append(f"{bare.path} has no georeferencing: the images are matched by their sizes, upper-left corners together")
+    if ratio is None:
+        ry, rx = msi.rows / hsi.rows, msi.cols / hsi.cols
+        if ry != rx or not float(rx).is_integer():
+            raise ShapeError(
+                f"{hsi.path} is {hsi.rows}x{hsi.cols} and {msi.path} {msi.rows}x{msi.cols}: without georeferencing "
+                f"the ratio comes from the sizes, and {ry:.4f} x {rx:.4f} is not one integer; give the ratio"
+            )
+        ratio = int(rx)
+        steps.append(f"ratio {ratio} from the image sizes")
+    else:
+        steps.append(f"ratio {ratio} as given")
+    rows, cols = min(hsi.rows, msi.rows // ratio), min(hsi.cols, msi.cols // ratio)
+    if rows < 1 or cols < 1:
+        raise ShapeError(f"{msi.path} ({msi.rows}x{msi.cols}) is smaller than one LR pixel at ratio {ratio}")
+    if (rows * ratio, cols * ratio) != (msi.rows, msi.cols) or (rows, cols) != (hsi.rows, hsi.cols):
+        steps.append(f"cropped to {rows}x{cols} LR pixels = {rows * ratio}x{cols * ratio} HR pixels (a multiple of the ratio)")
+    transform = msi.transform if msi.georeferenced else None
+    return PairGeometry(ratio, (0, 0, rows, cols), (0, 0, rows * ratio, cols * ratio), transform, msi.crs, None, steps)
+
+
+def _georeferenced_geometry(hsi: GeoImage, msi: GeoImage, ratio: int | None, steps: list[str]) -> PairGeometry:
+    from affine import Affine
+
+    if not same_crs(hsi.crs, msi.crs):
+        raise ShapeError(
+            f"{hsi.path} is in {describe_crs(hsi.crs)} and {msi.path} in {describe_crs(msi.crs)}: different "
+            f"coordinate systems; reproject one onto the other's first"
+        )
+    for image in (hsi, msi):
+        if image.transform.a <= 0 or image.transform.e >= 0:
+            raise ShapeError(f"{image.path}: the grid is not north-up ({image.transform}); warp it first")
+    measured = _integer_ratio(hsi, msi)
+    if ratio is not None and ratio != measured:
+        raise ShapeError(
+            f"the ratio {ratio} was given, but the pixel sizes of {hsi.path} and {msi.path} give {measured}"
+        )
+    ratio = measured
+    steps.append(f"ratio {ratio} from the pixel sizes ({hsi.pixel_size[0]:g} and {msi.pixel_size[0]:g} map units)")
+    (hl, hb, hr, ht), (ml, mb, mr, mt) = hsi.bounds(), msi.bounds()
+    left, bottom, right, top = max(hl, ml), max(hb, mb), min(hr, mr), min(ht, mt)
+    if left >= right or bottom >= top:
+        raise ShapeError(
+            f"the extents do not overlap: {hsi.path} covers x {hl:.1f}..{hr:.1f}, y {hb:.1f}..{ht:.1f} and "
+            f"{msi.path} x {ml:.1f}..{mr:.1f}, y {mb:.1f}..{mt:.1f} ({describe_crs(hsi.crs)})"
+        )
+    t, size_x, size_y = hsi.transform, hsi.pixel_size[0], hsi.pixel_size[1]
+    eps = 1e-6
+    c0 = math.ceil((left - t.c) / size_x - eps)
+    c1 = math.floor((right - t.c) / size_x + eps)
+    r0 = math.ceil((t.f - top) / size_y - eps)
+    r1 = math.floor((t.f - bottom) / size_y + eps)
+    m, msize_x, msize_y = msi.transform, msi.pixel_size[0], msi.pixel_size[1]
+    hc_exact = (t.c + c0 * size_x - m.c) / msize_x
+    hr_exact = (m.f - (t.f - r0 * size_y)) / msize_y
+    hc0, hr0 = round(hc_exact), round(hr_exact)
+    # Whole LR pixels whose HR block lies inside the HR-MSI (rounding may push one edge out).
+    c0 += max(0, math.ceil(-hc0 / ratio))
+    r0 += max(0, math.ceil(-hr0 / ratio))
+    hc0, hr0 = round((t.c + c0 * size_x - m.c) / msize_x), round((m.f - (t.f - r0 * size_y)) / msize_y)
+    cols = min(c1 - c0, (msi.cols - hc0) // ratio)
+    rows = min(r1 - r0, (msi.rows - hr0) // ratio)
+    if rows < 1 or cols < 1:
+        raise ShapeError(f"the overlap of {hsi.path} and {msi.path} holds no whole LR pixel")
+    offset = (hr_exact - round(hr_exact), hc_exact - round(hc_exact))
+    steps.append(
+        f"common extent: LR-HSI rows {r0}:{r0 + rows}, cols {c0}:{c0 + cols}; HR-MSI rows {hr0}:{hr0 + rows * ratio}, "
+        f"cols {hc0}:{hc0 + cols * ratio} ({rows * ratio}x{cols * ratio} HR pixels)"
+    )
+    if max(abs(offset[0]), abs(offset[1])) > 1e-3:
+        steps.append(
+            f"the LR grid sits {offset[0]:+.3f}, {offset[1]:+.3f} HR pixels (rows, cols) off the HR grid; "
+            f"registration measures what remains"
+        )
+    transform = m * Affine.translation(hc0, hr0)
+    return PairGeometry(ratio, (r0, c0, rows, cols), (hr0, hc0, rows * ratio, cols * ratio), transform, msi.crs,
+                        offset, steps)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the pair
+# --------------------------------------------------------------------------------------------
+
+
+class PairReader:
+    """Windows of the two images on the common grid: the LR-HSI (shift-corrected) and the HR-MSI.
+
+    LR coordinates are relative to the LR window, HR coordinates to the HR window; the MSI comes
+    in its own units (:meth:`msi`) or in the HSI's radiometry once a response is fitted.
+    """
+
+    def __init__(self, hsi: GeoImage, msi: GeoImage, geometry: PairGeometry) -> None:
+        self.hsi, self.msi, self.geometry = hsi, msi, geometry
+        self.shift = (0.0, 0.0)
+        self.fit: ResponseFit | None = None
+
+    def lr(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+        """LR-HSI rows ``r0:r1``, cols ``c0:c1`` of the common grid, moved back by :attr:`shift`."""
+        top, left, rows, cols = self.geometry.lr_window
+        if not any(self.shift):
+            return self.hsi.read((top + r0, top + r1), (left + c0, left + c1))
+        # Read a margin (inside the common window, mirrored beyond it as in the untiled case).
+        m0, m1 = max(0, r0 - _SHIFT_MARGIN), min(rows, r1 + _SHIFT_MARGIN)
+        n0, n1 = max(0, c0 - _SHIFT_MARGIN), min(cols, c1 + _SHIFT_MARGIN)
+        block = self.hsi.read((top + m0, top + m1), (left + n0, left + n1))
+        return correct_shift(block, self.shift)[r0 - m0 : r1 - m0, c0 - n0 : c1 - n0]
+
+    def msi_raw(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+        top, left, _, _ = self.geometry.hr_window
+        return self.msi.read((top + r0, top + r1), (left + c0, left + c1))
+
+    def hr(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+        """HR-MSI window in the HSI's radiometry (the response fit's gains and offsets undone)."""
+        raw = self.msi_raw(r0, r1, c0, c1)
+        return raw if self.fit is None else self.fit.to_hsi_units(raw)
+
+
+def sample_blocks(rows: int, cols: int, margin: int = 0) -> list[tuple[int, int, int, int]]:
+    """LR windows ``(r0, r1, c0, c1)`` for the statistics: the whole grid, or blocks spread over it.
+
+    ``margin`` LR pixels along the edges are left out (where a shift correction mirrors the image,
+    its pixels are not the scene's), as long as 4 x 4 pixels remain.
+    """
+    if min(rows, cols) - 2 * margin < 4:
+        margin = 0
+    inner_r, inner_c = rows - 2 * margin, cols - 2 * margin
+    if inner_r * inner_c <= SAMPLE_PIXELS:
+        return [(margin, rows - margin, margin, cols - margin)]
+    per_side = int(math.isqrt(SAMPLE_BLOCKS))
+    size_r, size_c = min(SAMPLE_BLOCK, inner_r), min(SAMPLE_BLOCK, inner_c)
+    starts_r = np.unique(np.linspace(margin, rows - margin - size_r, per_side).round().astype(int))
+    starts_c = np.unique(np.linspace(margin, cols - margin - size_c, per_side).round().astype(int))
+    return [(r, r + size_r, c, c + size_c) for r in starts_r for c in starts_c]
+
+
+def _degrade(hr: np.ndarray, ratio: int, psf: str, mtf: float) -> np.ndarray:
+    return spatial_degrade(np.ascontiguousarray(hr, dtype=np.float32), ratio, psf, mtf)
+
+
+def read_sample(reader: PairReader, blocks, psf: str, mtf: float, in_hsi_units: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The LR-HSI and the degraded HR-MSI of the sample blocks, stacked into one (n * h, w, .) image each."""
+    ratio = reader.geometry.ratio
+    lows, msis = [], []
+    for r0, r1, c0, c1 in blocks:
+        lows.append(reader.lr(r0, r1, c0, c1))
+        read = reader.hr if in_hsi_units else reader.msi_raw
+        msis.append(_degrade(read(r0 * ratio, r1 * ratio, c0 * ratio, c1 * ratio), ratio, psf, mtf))
+    width = min(block.shape[1] for block in lows)
+    return (np.concatenate([b[:, :width] for b in lows], axis=0),
+            np.concatenate([b[:, :width] for b in msis], axis=0))
+
+
+def central_block(rows: int, cols: int, size: int) -> tuple[int, int, int, int]:
+    """The central ``size x size`` window (the whole grid when smaller)."""
+    h, w = min(rows, size), min(cols, size)
+    r0, c0 = (rows - h) // 2, (cols - w) // 2
+    return r0, r0 + h, c0, c0 + w
+
+
+# --------------------------------------------------------------------------------------------
+# The MSI response
+# --------------------------------------------------------------------------------------------
+
+
+def check_msi_bands(hsi: GeoImage, msi: GeoImage) -> None:
+    """Refuse an MSI whose recorded band centres lie outside the HSI's wavelengths."""
+    if msi.wavelengths is None or hsi.wavelengths is None:
+        return
+    low, high = hsi.wavelengths.min(), hsi.wavelengths.max()
+    outside = [(i, w) for i, w in enumerate(msi.wavelengths) if not low <= w <= high]
+    if outside:
+        listing = ", ".join(f"band {i + 1} at {w:.0f} nm" for i, w in outside)
+        raise ResponseRangeError(
+            f"{msi.path}: {listing} outside the wavelengths of {hsi.path} ({low:.0f}-{high:.0f} nm); the HSI "
+            f"cannot predict what such a band sees: drop it from the MSI file"
+        )
+
+
+def fit_response(
+    spec: str, hsi: GeoImage, msi: GeoImage, lrhsi: np.ndarray, lrmsi: np.ndarray,
+) -> ResponseFit:
+    """The response named by ``spec`` (``estimate``, a sensor name, or a CSV path), fitted to the pair.
+
+    Parameters
+    ----------
+    lrhsi, lrmsi : ndarray, shape (h, w, C) and (h, w, M)
+        The sample: the LR-HSI and the HR-MSI (its own units) degraded to the LR grid.
+    """
+    names = [f"{i + 1}" for i in range(msi.bands)]
+    if spec == "estimate":
+        support = None
+        if msi.wavelengths is not None and hsi.wavelengths is not None:
+            support = band_support(msi.wavelengths, msi.fwhm, hsi.wavelengths)
+        fit = estimate_response(lrhsi, lrmsi, hsi.wavelengths, band_names=names, support=support)
+        return fit
+    try:
+        if spec in MSI_RESPONSES:
+            response, names = named_response(spec, hsi.wavelengths, hsi.fwhm)
+            source = spec
+        elif spec.lower().endswith(".csv"):
+            if hsi.wavelengths is None:
+                raise WavelengthError(f"{hsi.path} has no wavelengths, and the response table {spec} needs them")
+            response, names = read_response_csv(spec, hsi.wavelengths, hsi.fwhm)
+            source = spec
+        else:
+            raise ConfigError(
+                f"unknown MSI response {spec!r}: 'estimate', a sensor ({', '.join(MSI_RESPONSES)}) or a .csv table"
+            )
+    except (ResponseRangeError, WavelengthError) as exc:
+        raise type(exc)(f"{hsi.path} with MSI response {spec}: {exc}") from exc
+    if response.shape[0] != msi.bands:
+        raise ShapeError(
+            f"{msi.path} has {msi.bands} bands, but the MSI response {spec} has {response.shape[0]} "
+            f"({', '.join(names)}); give the response of the bands the file holds"
+        )
+    return fit_gain_offset(lrhsi, lrmsi, response, source, names)
+
+
+# --------------------------------------------------------------------------------------------
+# Methods with global statistics
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TileContext:
+    """What a tile's fusion needs besides its pixels: the pair's degradation and the global statistics."""
+
+    ratio: int
+    psf: str
+    mtf: float
+    response: np.ndarray
+    statistics: dict[str, Any]
+
+
+def _low_pass(hr: np.ndarray, context: TileContext) -> np.ndarray:
+    return upsample(_degrade(hr, context.ratio, context.psf, context.mtf), context.ratio)
+
+
+def fit_statistics(method: str, lrhsi: np.ndarray, lrmsi: np.ndarray, response: np.ndarray) -> dict[str, Any]:
+    """A classical method's global statistics, fitted once on the LR sample.
+
+    * ``mtf-glp-hpm``: the non-negative weights of each band's synthetic pan
+      (:func:`s3rnet.baselines.mtf_glp_hpm.pan_weights`) and the floor of the low-pass pan;
+    * ``gsa``: the intensity regression (:func:`s3rnet.baselines.gsa.intensity_weights`), the
+      intensity's mean and standard deviation, the MSI's mean and low-pass standard deviation, and
+      the injection gains, all on the LR grid (the untiled baseline takes the last three at HR).
+    """
+    if method == "mtf-glp-hpm":
+        from .baselines.mtf_glp_hpm import _FLOOR, pan_weights
+
+        weights = pan_weights(lrhsi, lrmsi, response, "regression")
+        floor = _FLOOR * np.abs(lrmsi.reshape(-1, lrmsi.shape[-1]).astype(np.float64) @ weights).mean(axis=0)
+        return {"weights": weights.astype(np.float32), "floor": floor.astype(np.float32)}
+    if method == "gsa":
+        from .baselines.gsa import injection_gains, intensity_weights
+
+        weights, intercept = intensity_weights(lrhsi, lrmsi)
+        intensity = lrhsi.astype(np.float64) @ weights + intercept
+        band = covering_band(lrhsi, lrmsi, response)
+        injection = np.zeros((lrmsi.shape[-1], lrhsi.shape[-1]))
+        injection[band, np.arange(band.size)] = injection_gains(lrhsi.astype(np.float64), intensity, band)
+        return {
+            "weights": weights.astype(np.float32), "intercept": intercept.astype(np.float32),
+            "intensity_mean": intensity.mean(axis=(0, 1)), "intensity_std": intensity.std(axis=(0, 1)),
+            "msi_mean": lrmsi.mean(axis=(0, 1), dtype=np.float64), "msi_low_std": lrmsi.std(axis=(0, 1), dtype=np.float64),
+            "injection": injection.astype(np.float32),
+        }
+    return {}
+
+
+def fuse_tile(method: str, lr: np.ndarray, hr: np.ndarray, context: TileContext) -> np.ndarray:
+    """One tile of a classical method with the global statistics (float32 throughout).
+
+    Parameters
+    ----------
+    lr : ndarray, shape (h, w, C)
+    hr : ndarray, shape (h * ratio, w * ratio, M)
+        In the HSI's radiometry.
+    """
+    up = upsample(lr, context.ratio)
+    stats = context.statistics
+    if method == "bicubic":
+        return up
+    if method == "mtf-glp-hpm":
+        weights = stats["weights"]
+        pan_high = hr @ weights
+        pan_low = _low_pass(hr, context) @ weights
+        modulation = np.divide(pan_high, pan_low, out=np.ones_like(pan_high), where=pan_low > stats["floor"])
+        return up * modulation
+    if method == "gsa":
+        intensity = up @ stats["weights"] + stats["intercept"]
+        gain = np.divide(stats["intensity_std"], stats["msi_low_std"], out=np.ones_like(stats["intensity_std"]),
+                         where=stats["msi_low_std"] > 0)
+        pan = ((hr - stats["msi_mean"]) * gain + stats["intensity_mean"]).astype(np.float32)
+        return up + (pan - intensity) @ stats["injection"]
+    raise ConfigError(f"method {method!r} does not run tile by tile; choose one of {', '.join(TILED_METHODS)}")
+
+
+# --------------------------------------------------------------------------------------------
+# Checkpoints
+# --------------------------------------------------------------------------------------------
+
+
+def checkpoint_fit(metadata: dict, *, bands: int, wavelengths: np.ndarray | None, ratio: int, psf: str,
+                   response: np.ndarray) -> tuple[bool, str, float | None]:
+    """Whether a checkpoint fits the pair, why not, and how far its MSI response is from the pair's.
+
+    Returns
+    -------
+    fits : bool
+    reason : str
+    distance : float or None
+        Largest total-variation distance between the two responses' bands (0 identical, 1 disjoint).
+    """
+    from .checkpoints import CheckpointError, check_compatible
+
+    try:
+        check_compatible(metadata, bands=bands, wavelengths=wavelengths, ratio=ratio, what="the pair")
+    except CheckpointError as exc:
+        return False, str(exc), None
+    if metadata.get("wavelengths_nm") is not None and wavelengths is None:
+        return False, "the pair's HSI has no wavelengths to compare with the checkpoint's", None
+    if metadata["psf"] != psf:
+        return False, f"trained with the {metadata['psf']} PSF; the pair is fused with {psf}", None
+    trained = np.asarray(metadata["msi"]["response"], dtype=float)
+    if trained.shape != response.shape:
+        return False, f"expects a {trained.shape[0]}-band MSI ({metadata['msi']['name']}); the pair has {response.shape[0]}", None
+    distance = float(response_distance(response, trained).max())
+    if distance > CHECKPOINT_RESPONSE_TOLERANCE:
+        return False, (
+            f"trained with the MSI response {metadata['msi']['name']!r}, which differs from the pair's by {distance:.3f} "
+            f"(largest total-variation distance over the bands; tolerance {CHECKPOINT_RESPONSE_TOLERANCE})"
+        ), distance
+    return True, f"fits (response distance {distance:.3f})", distance
+
+
+def _published_metadata(name: str) -> dict:
+    from .inference import WEIGHTS_DIR
+
+    return json.loads((WEIGHTS_DIR / f"{name}.json").read_text())
+
+
+def choose_method(
+    method: str | None, checkpoint: str | None, *, bands: int, wavelengths, ratio: int, psf: str, response: np.ndarray,
+) -> dict[str, Any]:
+    """The method to run and why: ``{"kind": "classical"|"checkpoint", "name", "reason", "candidates"}``."""
+    from .baselines import METHODS
+    from .checkpoints import CheckpointError, read_pair
+    from .inference import list_checkpoints, resolve_checkpoint
+
+    if method is not None and checkpoint is not None:
+        raise ConfigError("give --method or --checkpoint, not both")
+    if method is not None:
+        if method not in METHODS:
+            raise ConfigError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}, or a --checkpoint")
+        return {"kind": "classical", "name": method, "reason": "asked for", "candidates": {}}
+    if checkpoint is not None:
+        path = resolve_checkpoint(checkpoint)
+        _, metadata = read_pair(path)
+        fits, reason, distance = checkpoint_fit(metadata, bands=bands, wavelengths=wavelengths, ratio=ratio, psf=psf,
+                                                response=response)
+        if not fits:
+            raise CheckpointError(f"checkpoint {checkpoint} does not fit the pair: {reason}")
+        return {"kind": "checkpoint", "name": str(checkpoint), "path": str(path), "reason": "asked for",
+                "response_distance": distance, "candidates": {}}
+    candidates = {}
+    for name in list_checkpoints():
+        fits, reason, distance = checkpoint_fit(_published_metadata(name), bands=bands, wavelengths=wavelengths,
+                                                ratio=ratio, psf=psf, response=response)
+        candidates[name] = {"fits": fits, "reason": reason, "response_distance": distance}
+        if fits:
+            return {"kind": "checkpoint", "name": name, "path": str(resolve_checkpoint(name)),
+                    "reason": "published checkpoint that fits the pair", "response_distance": distance,
+                    "candidates": candidates}
+    return {"kind": "classical", "name": DEFAULT_METHOD,
+            "reason": "no published checkpoint fits the pair" if candidates else "no published checkpoint",
+            "candidates": candidates}
+
+
+def _blend_ramp(length: int, overlap: int, start_open: bool, end_open: bool) -> np.ndarray:
+    """Weights along one side of a tile: linear ramps over ``overlap`` pixels on the sides that meet another tile."""
+    index = np.arange(length) + 0.5
+    ramp = np.ones(length)
+    if overlap > 0:
+        if start_open:
+            ramp = np.minimum(ramp, index / overlap)
+        if end_open:
+            ramp = np.minimum(ramp, (length - index) / overlap)
+    return ramp
+
+
+def _tile_starts(length: int, tile: int, stride: int) -> list[int]:
+    from .data import tile_origins
+
+    return tile_origins(length, min(tile, length), stride)
+
+
+# --------------------------------------------------------------------------------------------
+# The pipeline
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PairFusion:
+    """What :func:`fuse_pair` gives back besides the file.
+
+    Attributes
+    ----------
+    report : dict
+        Everything the JSON report holds.
+    output : Path
+    fit : ResponseFit
+    maps : dict of str to ndarray, shape (h, w)
+        Consistency maps on the LR grid: ``spatial_sam``, ``spatial_rmse``, ``spectral_sam``,
+        ``spectral_rmse``.
+    wavelengths : ndarray or None
+    """
+
+    report: dict
+    output: Path
+    fit: ResponseFit
+    maps: dict[str, np.ndarray]
+    wavelengths: np.ndarray | None
+
+
+def _round_to(value: int, ratio: int) -> int:
+    return max(ratio, value - value % ratio)
+
+
+def fuse_pair(
+    lrhsi: str | Path, hrmsi: str | Path, out: str | Path, *, method: str | None = None, checkpoint: str | None = None,
+    msi_response: str = "estimate", ratio: int | None = None, register: str = "auto", tile: int = 256,
+    psf: str = "box", mtf: float = 0.3, report: str | Path | None = None, progress: ProgressCallback | None = None,
+    progress_bar: bool = False, device: str | None = None,
+) -> PairFusion:
+    """Fuse a real LR-HSI with a real HR-MSI into a georeferenced file (see the module docstring).
+
+    Parameters
+    ----------
+    lrhsi, hrmsi : path
+        GeoTIFF or ENVI files.
+    out : path
+        ``.hdr`` (ENVI) or ``.tif`` (GeoTIFF), float32, with wavelengths and FWHM of the LR-HSI,
+        georeferenced like the HR-MSI's common window.
+    method : str, optional
+        A classical method (:data:`s3rnet.baselines.METHODS`).
+    checkpoint : str, optional
+        A published name or a path; without ``method`` and ``checkpoint`` a published checkpoint that
+        fits runs, else MTF-GLP-HPM.
+    msi_response : str
+        ``estimate``, a sensor name (:data:`s3rnet.degrade.MSI_RESPONSES`) or a CSV table.
+    ratio : int, optional
+        Needed only when the images are not georeferenced and their sizes do not give it.
+    register : {"auto", "off"}
+        ``auto`` corrects a measured shift above 0.1 LR pixel; ``off`` measures and reports only.
+    tile : int
+        Side of the tiles in HR pixels (rounded down to a multiple of the ratio).
+    psf : {"box", "gaussian"}
+        The assumed PSF relating the two images (``mtf``: the Gaussian's gain at Nyquist).
+    report : path, optional
+        Where to write the JSON report.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+    progress_bar : bool
+        A tqdm bar on stderr over the tiles.
+    device : str, optional
+        For a checkpoint.
+    """
+    started = time.perf_counter()
+    if register not in ("auto", "off"):
+        raise ConfigError(f"register must be 'auto' or 'off', got {register!r}")
+    if psf not in PSFS:
+        raise ConfigError(f"unknown PSF {psf!r}; choose one of {', '.join(PSFS)}")
+    notify = progress or (lambda fraction, message: None)
+    hsi, msi = open_image(lrhsi), open_image(hrmsi)
+    out = Path(out)
+    for image in (hsi, msi):
+        if image.path.resolve() in (out.resolve(), out.with_suffix(".img").resolve()):
+            raise ConfigError(f"{out}: the output would overwrite the input {image.path}")
+    if msi.bands > hsi.bands:
+        raise ShapeError(f"{msi.path} has {msi.bands} bands, more than the {hsi.bands} of {hsi.path}: swapped inputs?")
+    check_msi_bands(hsi, msi)
+    geometry = pair_geometry(hsi, msi, ratio)
+    ratio = geometry.ratio
+    h, w = geometry.lr_shape
+    big_h, big_w = geometry.hr_shape
+    needed = big_h * big_w * hsi.bands * 4
+    free = shutil.disk_usage(out.parent if out.parent.is_dir() else Path.cwd()).free
+    if needed > free:
+        raise ShapeError(f"{out}: the output needs {needed / 2**30:.1f} GiB, and its disk has {free / 2**30:.1f} GiB free")
+    reader = PairReader(hsi, msi, geometry)
+    warnings_: list[str] = list(hsi.notes) + list(msi.notes)
+    notify(0.02, "fitting the MSI response")
+
+    # Statistics and registration on the LR grid.
+    blocks = sample_blocks(h, w)
+    central = central_block(h, w, REGISTRATION_BLOCK)
+    sample_lr, sample_msi = read_sample(reader, blocks, psf, mtf, in_hsi_units=False)
+    fit = fit_response(msi_response, hsi, msi, sample_lr, sample_msi)
+    reader.fit = fit
+    central_lr, central_msi = read_sample(reader, [central], psf, mtf)
+    measured = estimate_shift(central_msi, central_lr @ fit.response.T.astype(np.float32))
+    size = float(np.hypot(*measured))
+    corrected = register == "auto" and size > CORRECTION_THRESHOLD
+    registration = {
+        "mode": register, "block_lr": list(central), "shift_lr_px": list(measured), "magnitude_lr_px": size,
+        "threshold_lr_px": CORRECTION_THRESHOLD, "corrected": corrected,
+    }
+    if corrected:
+        reader.shift = measured
+        reader.fit = None
+        blocks = sample_blocks(h, w, math.ceil(max(abs(measured[0]), abs(measured[1]))) + 2)
+        sample_lr, sample_msi = read_sample(reader, blocks, psf, mtf, in_hsi_units=False)
+        fit = fit_response(msi_response, hsi, msi, sample_lr, sample_msi)
+        reader.fit = fit
+        central_lr, central_msi = read_sample(reader, [central], psf, mtf)
+        registration["residual_lr_px"] = list(estimate_shift(central_msi, central_lr @ fit.response.T.astype(np.float32)))
+    elif size > CORRECTION_THRESHOLD:
+        warnings_.append(f"the pair is shifted by {size:.2f} LR pixels and registration is off")
+    warnings_ += fit.warnings()
+    sample_hr_units = fit.to_hsi_units(sample_msi)
+
+    choice = choose_method(method, checkpoint, bands=hsi.bands, wavelengths=hsi.wavelengths, ratio=ratio, psf=psf,
+                           response=fit.response)
+    notify(0.1, f"fusing with {choice['name']}")
+    writer = RasterWriter(out, big_h, big_w, hsi.bands, transform=geometry.transform, crs=geometry.crs,
+                          wavelengths=hsi.wavelengths, fwhm=hsi.fwhm, units=hsi.units,
+                          description=f"s3rnet fuse: {choice['name']} of {hsi.path.name} and {msi.path.name}")
+    try:
+        tile = _round_to(int(tile), ratio)
+        if choice["kind"] == "checkpoint":
+            tiling = _run_network(choice, reader, writer, sample_lr, sample_hr_units, ratio, psf, tile, notify,
+                                  progress_bar, device)
+        elif choice["name"] in TILED_METHODS:
+            context = TileContext(ratio, psf, mtf, fit.response,
+                                  fit_statistics(choice["name"], sample_lr, sample_hr_units, fit.response))
+            tiling = _run_classical(choice["name"], context, reader, writer, tile, notify, progress_bar)
+        else:
+            tiling = _run_whole(choice["name"], reader, writer, fit, ratio, psf, mtf)
+        notify(0.9, "measuring the quality")
+        quality, maps = _quality(reader, writer, fit, ratio, psf, mtf, tile)
+        output = writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    result = {
+        "inputs": {
+            role: {"path": str(image.path), "format": image.kind, "shape": list(image.shape),
+                   "crs": describe_crs(image.crs), "pixel_size": image.pixel_size, "units": image.units,
+                   "wavelengths_known": image.wavelengths is not None}
+            for role, image in (("lrhsi", hsi), ("hrmsi", msi))
+        },
+        "geometry": {
+            "ratio": ratio, "lr_window": list(geometry.lr_window), "hr_window": list(geometry.hr_window),
+            "grid_offset_hr_px": None if geometry.grid_offset_hr is None else list(geometry.grid_offset_hr),
+            "steps": geometry.steps, "psf": psf, "mtf": mtf if psf == "gaussian" else None,
+            "gaussian_sigma_hr_px": gaussian_sigma(ratio, mtf) if psf == "gaussian" else None,
+        },
+        "statistics": {"blocks_lr": [list(b) for b in blocks], "pixels_lr": int(sum((b[1] - b[0]) * (b[3] - b[2]) for b in blocks)),
+                       "whole_overlap": len(blocks) == 1 and (blocks[0][1] - blocks[0][0]) * (blocks[0][3] - blocks[0][2]) <= SAMPLE_PIXELS},
+        "response": fit.to_json(hsi.wavelengths),
+        "registration": registration,
+        "method": {k: v for k, v in choice.items()},
+        "tiling": tiling,
+        "output": {"path": str(output), "format": writer.kind, "shape": [big_h, big_w, hsi.bands],
+                   "crs": describe_crs(geometry.crs),
+                   "transform": None if geometry.transform is None else list(geometry.transform)[:6]},
+        "quality": quality,
+        "warnings": warnings_,
+        "seconds": time.perf_counter() - started,
+    }
+    if report is not None:
+        Path(report).write_text(json.dumps(result, indent=2, default=_json_default) + "\n")
+    notify(1.0, "done")
+    return PairFusion(result, output, fit, maps, hsi.wavelengths)
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _bar(total: int, enabled: bool, label: str):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="tile")
+
+
+def _run_classical(method: str, context: TileContext, reader: PairReader, writer: RasterWriter, tile: int,
+                   notify: ProgressCallback, progress_bar: bool) -> dict:
+    ratio = context.ratio
+    big_h, big_w = reader.geometry.hr_shape
+    halo = ratio * (8 + (math.ceil(3 * gaussian_sigma(ratio, context.mtf)) // ratio if context.psf == "gaussian" else 0))
+    cores = [(r, c) for r in range(0, big_h, tile) for c in range(0, big_w, tile)]
+    bar = _bar(len(cores), progress_bar, method)
+    for index, (r, c) in enumerate(cores):
+        r1, c1 = min(r + tile, big_h), min(c + tile, big_w)
+        a0, a1, b0, b1 = max(0, r - halo), min(big_h, r1 + halo), max(0, c - halo), min(big_w, c1 + halo)
+        lr = reader.lr(a0 // ratio, a1 // ratio, b0 // ratio, b1 // ratio)
+        fused = fuse_tile(method, lr, reader.hr(a0, a1, b0, b1), context)
+        writer.write(r, c, fused[r - a0 : r1 - a0, c - b0 : c1 - b0])
+        notify(0.1 + 0.8 * (index + 1) / len(cores), f"tile {index + 1}/{len(cores)}")
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
+    return {"mode": "tiles with a halo (cores equal the untiled result)", "tile_hr_px": tile, "halo_hr_px": halo,
+            "tiles": len(cores), "statistics": "fitted once on the LR sample"}
+
+
+def _run_whole(method: str, reader: PairReader, writer: RasterWriter, fit: ResponseFit, ratio: int, psf: str,
+               mtf: float) -> dict:
+    from .baselines import get_method
+    from .fusion import FusionInputs
+
+    big_h, big_w = reader.geometry.hr_shape
+    if big_h * big_w > WHOLE_SCENE_PIXELS:
+        raise ShapeError(
+            f"{method} unmixes the whole scene at once and holds it in memory; {big_h}x{big_w} HR pixels is more than "
+            f"its limit of {WHOLE_SCENE_PIXELS} pixels: use {', '.join(TILED_METHODS)} or a checkpoint, which run in tiles"
+        )
+    h, w = reader.geometry.lr_shape
+    inputs = FusionInputs(reader.lr(0, h, 0, w), reader.hr(0, big_h, 0, big_w), ratio=ratio, srf=fit.response,
+                          psf=psf, mtf=mtf)
+    writer.write(0, 0, get_method(method)(inputs))
+    return {"mode": "whole scene (the method is not tiled)", "tiles": 1}
+
+
+def _run_network(choice: dict, reader: PairReader, writer: RasterWriter, sample_lr: np.ndarray,
+                 sample_hr: np.ndarray, ratio: int, psf: str, tile: int, notify: ProgressCallback,
+                 progress_bar: bool, device: str | None) -> dict:
+    import torch
+
+    from .degrade import InputNormalisation
+    from .inference import CheckpointMethod, autocast, classical_estimate, to_tensor
+
+    network = CheckpointMethod(choice["path"], device=device)
+    scales = InputNormalisation.fit(sample_lr, sample_hr, network.metadata["normalisation"])
+    big_h, big_w = reader.geometry.hr_shape
+    overlap = _round_to(max(tile // 8, 4 * ratio), ratio) if tile < max(big_h, big_w) else 0
+    size = min(tile, big_h), min(tile, big_w)
+    stride_r, stride_c = max(ratio, size[0] - overlap), max(ratio, size[1] - overlap)
+    rows, cols = _tile_starts(big_h, size[0], stride_r), _tile_starts(big_w, size[1], stride_c)
+
+    def weights(starts: list[int], length: int, total: int) -> tuple[list[np.ndarray], np.ndarray]:
+        ramps = [_blend_ramp(length, overlap, s > 0, s + length < total) for s in starts]
+        norm = np.zeros(total)
+        for s, ramp in zip(starts, ramps):
+            norm[s : s + length] += ramp
+        return ramps, norm
+
+    row_ramps, row_norm = weights(rows, size[0], big_h)
+    col_ramps, col_norm = weights(cols, size[1], big_w)
+    bar = _bar(len(rows) * len(cols), progress_bar, choice["name"])
+    count = 0
+    model = network.model
+    for r, row_ramp in zip(rows, row_ramps):
+        for c, col_ramp in zip(cols, col_ramps):
+            lr = reader.lr(r // ratio, (r + size[0]) // ratio, c // ratio, (c + size[1]) // ratio)
+            low, high = scales.normalise(lr, reader.hr(r, r + size[0], c, c + size[1]))
+            extra = {}
+            if network.estimate is not None:
+                extra["estimate"] = to_tensor(classical_estimate(network.estimate, low, high, ratio, psf), network.device)
+            with torch.no_grad(), autocast(network.device):
+                fused = model(to_tensor(low, network.device), to_tensor(high, network.device), keep_layers=False, **extra)
+            fused = scales.denormalise(fused[0].float().permute(1, 2, 0).cpu().numpy())
+            blend = (row_ramp / row_norm[r : r + size[0]])[:, None] * (col_ramp / col_norm[c : c + size[1]])[None, :]
+            writer.add(r, c, (fused * blend[..., None]).astype(np.float32))
+            count += 1
+            notify(0.1 + 0.8 * count / (len(rows) * len(cols)), f"tile {count}/{len(rows) * len(cols)}")
+            if bar is not None:
+                bar.update()
+    if bar is not None:
+        bar.close()
+    return {"mode": "overlapping tiles blended by linear ramps", "tile_hr_px": list(size), "overlap_hr_px": overlap,
+            "tiles": count, "normalisation": f"{network.metadata['normalisation']}, fitted once on the LR sample",
+            "estimate": network.estimate}
+
+
+def _quality(reader: PairReader, writer: RasterWriter, fit: ResponseFit, ratio: int, psf: str, mtf: float,
+             tile: int) -> tuple[dict, dict[str, np.ndarray]]:
+    """Consistency over the whole output (strips of rows) and the no-reference indices on a central crop."""
+    big_h, big_w = reader.geometry.hr_shape
+    h, w = reader.geometry.lr_shape
+    bands = writer.bands
+    spatial = ConsistencyAccumulator((h, w), bands)
+    spectral = ConsistencyAccumulator((h, w), fit.response.shape[0], block=ratio)
+    strip = max(ratio, (16 * 2**20 // max(1, big_w * bands * 4)) // ratio * ratio)
+    halo = 0 if psf == "box" else ratio * math.ceil((3 * gaussian_sigma(ratio, mtf) + ratio) / ratio)
+    response = fit.response.T.astype(np.float32)
+    for r in range(0, big_h, strip):
+        r1 = min(r + strip, big_h)
+        a0, a1 = max(0, r - halo), min(big_h, r1 + halo)
+        fused = writer.read(a0, 0, a1 - a0, big_w)
+        degraded = _degrade(fused, ratio, psf, mtf)[(r - a0) // ratio : (r1 - a0) // ratio]
+        spatial.add(r // ratio, 0, degraded, reader.lr(r // ratio, r1 // ratio, 0, w))
+        spectral.add(r // ratio, 0, fused[r - a0 : r1 - a0] @ response, reader.hr(r, r1, 0, big_w))
+    quality = {
+        "consistency": {"spatial": spatial.summary(), "spectral": spectral.summary(),
+                        "conventions": "PSNR: mean over bands, peak = band maximum of the input; SAM: degrees"},
+    }
+    crop = min(QUALITY_CROP, big_h, big_w) // ratio * ratio
+    if crop // ratio >= 11:
+        r0, r1, c0, c1 = central_block(big_h // ratio, big_w // ratio, crop // ratio)
+        fused = writer.read(r0 * ratio, c0 * ratio, (r1 - r0) * ratio, (c1 - c0) * ratio)
+        scores = no_reference(fused, reader.lr(r0, r1, c0, c1), reader.hr(r0 * ratio, r1 * ratio, c0 * ratio, c1 * ratio),
+                              ratio, psf, mtf)
+        quality["no_reference"] = {**scores, "crop_hr": [r0 * ratio, r1 * ratio, c0 * ratio, c1 * ratio]}
+    else:
+        quality["no_reference"] = {"skipped": f"the output is smaller than the {11 * ratio} HR pixels the Q window needs"}
+    maps = {"spatial_sam": spatial.sam_map, "spatial_rmse": spatial.rmse_map,
+            "spectral_sam": spectral.sam_map, "spectral_rmse": spectral.rmse_map}
+    return quality, maps
+
+
+__all__ = [
+    "CHECKPOINT_RESPONSE_TOLERANCE", "DEFAULT_METHOD", "PairFusion", "PairGeometry", "PairReader", "TILED_METHODS",
+    "check_msi_bands", "checkpoint_fit", "choose_method", "fit_response", "fit_statistics", "fuse_pair", "fuse_tile",
+    "pair_geometry", "sample_blocks",
+]
