@@ -94,6 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the run saved in the output directory")
     train.add_argument("--steps", type=int, help="override the config's steps (the cosine schedule follows)")
     train.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+
+    fuse = commands.add_parser("fuse", help="fuse your own LR-HSI and HR-MSI files (GeoTIFF or ENVI) into a georeferenced file")
+    fuse.add_argument("--lrhsi", required=True, help="low-resolution hyperspectral image (.tif or .hdr)")
+    fuse.add_argument("--hrmsi", required=True, help="high-resolution multispectral (or panchromatic) image (.tif or .hdr)")
+    fuse.add_argument("--out", required=True, help="output: .hdr (ENVI) or .tif (GeoTIFF), float32")
+    fuse.add_argument("--method", help=f"classical method ({', '.join(METHODS)}); default: a published checkpoint that fits, else mtf-glp-hpm")
+    fuse.add_argument("--checkpoint", help="S3RNet weights: a published name or a .safetensors path")
+    fuse.add_argument("--msi-response", default="estimate", help=f"'estimate' (from the pair), a sensor ({', '.join(MSI_RESPONSES)}) or a CSV table")
+    fuse.add_argument("--ratio", type=int, help="spatial ratio, when the files are not georeferenced and their sizes do not give it")
+    fuse.add_argument("--register", default="auto", choices=("auto", "off"), help="correct a measured shift above 0.1 LR pixel (auto) or only report it")
+    fuse.add_argument("--tile", type=int, default=256, help="tile side in HR pixels (memory grows with it, not with the scene)")
+    fuse.add_argument("--psf", default="box", choices=PSFS, help="PSF assumed between the two images")
+    fuse.add_argument("--report", help="write the report (every choice, estimate and quality figure) as JSON")
+    fuse.add_argument("--device", choices=("cpu", "cuda"), help="for a checkpoint; default: cuda when available")
     return parser
 
 
@@ -101,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"info": _info, "evaluate": _evaluate, "scenes": _scenes, "train": _train, "report": _report,
-                    "publish": _publish, "import-authors": _import_authors}
+                    "publish": _publish, "import-authors": _import_authors, "fuse": _fuse}
         return commands[args.command](args)
     except S3RNetError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -256,4 +270,34 @@ def _train(args: argparse.Namespace) -> int:
             f"best validation ({config.val_region}, step {result.best['step']}): "
             f"PSNR {result.best['psnr']:.2f} dB, SAM {result.best['sam']:.3f} deg -> {result.best_checkpoint}"
         )
+    return 0
+
+
+def _fuse(args: argparse.Namespace) -> int:
+    from .fuse import fuse_pair
+
+    result = fuse_pair(
+        args.lrhsi, args.hrmsi, args.out, method=args.method, checkpoint=args.checkpoint,
+        msi_response=args.msi_response, ratio=args.ratio, register=args.register, tile=args.tile, psf=args.psf,
+        report=args.report, progress_bar=True, device=args.device,
+    )
+    report = result.report
+    registration, quality = report["registration"], report["quality"]
+    for step in report["geometry"]["steps"]:
+        print(step)
+    print(f"MSI response: {report['response']['source']}; explained variance per band: "
+          + ", ".join(f"{v:.3f}" for v in report["response"]["explained_variance"]))
+    print(f"shift {registration['shift_lr_px'][0]:+.3f}, {registration['shift_lr_px'][1]:+.3f} LR px "
+          f"({'corrected' if registration['corrected'] else 'not corrected'})")
+    print(f"method: {report['method']['name']} ({report['method']['reason']})")
+    spatial, spectral = quality["consistency"]["spatial"], quality["consistency"]["spectral"]
+    print(f"consistency: with the LR-HSI {spatial['psnr']:.2f} dB / {spatial['sam']:.3f} deg, "
+          f"with the HR-MSI {spectral['psnr']:.2f} dB / {spectral['sam']:.3f} deg")
+    scores = quality["no_reference"]
+    if "qnr" in scores:
+        print(f"no reference: D_lambda {scores['d_lambda']:.4f}, D_s {scores['d_s']:.4f}, QNR {scores['qnr']:.4f}, "
+              f"HQNR {scores['hqnr']:.4f}")
+    for warning in report["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"wrote {result.output}" + (f" and {args.report}" if args.report else ""))
     return 0

@@ -491,18 +491,27 @@ def _published_metadata(name: str) -> dict:
 
 def choose_method(
     method: str | None, checkpoint: str | None, *, bands: int, wavelengths, ratio: int, psf: str, response: np.ndarray,
-) -> dict[str, Any]:
-    """The method to run and why: ``{"kind": "classical"|"checkpoint", "name", "reason", "candidates"}``."""
+    device: str | None = None,
+) -> tuple[dict[str, Any], Any]:
+    """The method to run and why, and the loaded network when it is a checkpoint.
+
+    Returns
+    -------
+    choice : dict
+        ``{"kind": "classical"|"checkpoint", "name", "reason", "candidates"}``; ``candidates`` says for
+        each published checkpoint whether it fits the pair and why not.
+    network : CheckpointMethod or None
+    """
     from .baselines import METHODS
     from .checkpoints import CheckpointError, read_pair
-    from .inference import list_checkpoints, resolve_checkpoint
+    from .inference import CheckpointMethod, list_checkpoints, resolve_checkpoint
 
     if method is not None and checkpoint is not None:
         raise ConfigError("give --method or --checkpoint, not both")
     if method is not None:
         if method not in METHODS:
             raise ConfigError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}, or a --checkpoint")
-        return {"kind": "classical", "name": method, "reason": "asked for", "candidates": {}}
+        return {"kind": "classical", "name": method, "reason": "asked for", "candidates": {}}, None
     if checkpoint is not None:
         path = resolve_checkpoint(checkpoint)
         _, metadata = read_pair(path)
@@ -510,20 +519,26 @@ def choose_method(
                                                 response=response)
         if not fits:
             raise CheckpointError(f"checkpoint {checkpoint} does not fit the pair: {reason}")
-        return {"kind": "checkpoint", "name": str(checkpoint), "path": str(path), "reason": "asked for",
-                "response_distance": distance, "candidates": {}}
+        return ({"kind": "checkpoint", "name": str(checkpoint), "path": str(path), "reason": "asked for",
+                 "response_distance": distance, "candidates": {}}, CheckpointMethod(path, device=device))
     candidates = {}
     for name in list_checkpoints():
         fits, reason, distance = checkpoint_fit(_published_metadata(name), bands=bands, wavelengths=wavelengths,
                                                 ratio=ratio, psf=psf, response=response)
         candidates[name] = {"fits": fits, "reason": reason, "response_distance": distance}
-        if fits:
-            return {"kind": "checkpoint", "name": name, "path": str(resolve_checkpoint(name)),
-                    "reason": "published checkpoint that fits the pair", "response_distance": distance,
-                    "candidates": candidates}
-    return {"kind": "classical", "name": DEFAULT_METHOD,
-            "reason": "no published checkpoint fits the pair" if candidates else "no published checkpoint",
-            "candidates": candidates}
+        if not fits:
+            continue
+        try:
+            network = CheckpointMethod(name, device=device)
+        except CheckpointError as exc:
+            candidates[name] = {"fits": False, "reason": f"fits the pair but cannot be loaded: {exc}",
+                                "response_distance": distance}
+            continue
+        return ({"kind": "checkpoint", "name": name, "path": str(resolve_checkpoint(name)),
+                 "reason": "published checkpoint that fits the pair", "response_distance": distance,
+                 "candidates": candidates}, network)
+    reason = "no published checkpoint fits the pair" if candidates else "no published checkpoint"
+    return {"kind": "classical", "name": DEFAULT_METHOD, "reason": reason, "candidates": candidates}, None
 
 
 def _blend_ramp(length: int, overlap: int, start_open: bool, end_open: bool) -> np.ndarray:
@@ -669,8 +684,8 @@ def fuse_pair(
     warnings_ += fit.warnings()
     sample_hr_units = fit.to_hsi_units(sample_msi)
 
-    choice = choose_method(method, checkpoint, bands=hsi.bands, wavelengths=hsi.wavelengths, ratio=ratio, psf=psf,
-                           response=fit.response)
+    choice, network = choose_method(method, checkpoint, bands=hsi.bands, wavelengths=hsi.wavelengths, ratio=ratio,
+                                    psf=psf, response=fit.response, device=device)
     notify(0.1, f"fusing with {choice['name']}")
     writer = RasterWriter(out, big_h, big_w, hsi.bands, transform=geometry.transform, crs=geometry.crs,
                           wavelengths=hsi.wavelengths, fwhm=hsi.fwhm, units=hsi.units,
@@ -678,8 +693,8 @@ def fuse_pair(
     try:
         tile = _round_to(int(tile), ratio)
         if choice["kind"] == "checkpoint":
-            tiling = _run_network(choice, reader, writer, sample_lr, sample_hr_units, ratio, psf, tile, notify,
-                                  progress_bar, device)
+            tiling = _run_network(choice, network, reader, writer, sample_lr, sample_hr_units, ratio, psf, tile,
+                                  notify, progress_bar)
         elif choice["name"] in TILED_METHODS:
             context = TileContext(ratio, psf, mtf, fit.response,
                                   fit_statistics(choice["name"], sample_lr, sample_hr_units, fit.response))
@@ -780,15 +795,14 @@ def _run_whole(method: str, reader: PairReader, writer: RasterWriter, fit: Respo
     return {"mode": "whole scene (the method is not tiled)", "tiles": 1}
 
 
-def _run_network(choice: dict, reader: PairReader, writer: RasterWriter, sample_lr: np.ndarray,
+def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter, sample_lr: np.ndarray,
                  sample_hr: np.ndarray, ratio: int, psf: str, tile: int, notify: ProgressCallback,
-                 progress_bar: bool, device: str | None) -> dict:
+                 progress_bar: bool) -> dict:
     import torch
 
     from .degrade import InputNormalisation
-    from .inference import CheckpointMethod, autocast, classical_estimate, to_tensor
+    from .inference import autocast, classical_estimate, to_tensor
 
-    network = CheckpointMethod(choice["path"], device=device)
     scales = InputNormalisation.fit(sample_lr, sample_hr, network.metadata["normalisation"])
     big_h, big_w = reader.geometry.hr_shape
     overlap = _round_to(max(tile // 8, 4 * ratio), ratio) if tile < max(big_h, big_w) else 0
