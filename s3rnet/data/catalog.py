@@ -23,6 +23,10 @@ from .scene import Scene
 
 DATA_ENV = "S3RNET_DATA"
 BUILTIN_SCENES = ("indian_pines",)
+# Synthetic scenes (s3rnet.data.synthetic) are named "synthetic:SEED?option=value&..."; these
+# few are listed, any seed loads.
+SYNTHETIC_PREFIX = "synthetic:"
+SYNTHETIC_EXAMPLES = ("synthetic:0", "synthetic:1?units=reflectance", "synthetic:2?size=256")
 
 # 1-based indices of the 220-band 92AV3C cube that the "corrected" 200-band set drops (water
 # absorption; EHU GIC / Purdue documentation).
@@ -120,10 +124,11 @@ def _data_dir_scenes() -> dict[str, Path]:
 
 
 def list_scenes() -> list[str]:
-    """Names :func:`load_scene` accepts: the built-in scenes, then every scene in ``$S3RNET_DATA``."""
+    """Names :func:`load_scene` accepts: the built-in scenes, every scene in ``$S3RNET_DATA``,
+    then a few synthetic scenes (any ``synthetic:SEED`` loads)."""
     names = list(BUILTIN_SCENES)
     names += [name for name in _data_dir_scenes() if name not in names]
-    return names
+    return names + list(SYNTHETIC_EXAMPLES)
 
 
 def load_scene(name_or_path: str | os.PathLike, **options) -> Scene:
@@ -132,13 +137,19 @@ def load_scene(name_or_path: str | os.PathLike, **options) -> Scene:
     Parameters
     ----------
     name_or_path : str or path
-        ``"indian_pines"``, another name from :func:`list_scenes`, or a path to an ENVI ``.hdr``,
-        a ``.mat`` or a ``.npy`` / ``.npz`` file.
+        ``"indian_pines"``, another name from :func:`list_scenes`, a synthetic scene
+        ``"synthetic:SEED?size=N&grid=G&units=U&artefacts=1"`` (:mod:`s3rnet.data.synthetic`),
+        or a path to an ENVI ``.hdr``, a ``.mat`` or a ``.npy`` / ``.npz`` file.
     **options
         Passed to :func:`~s3rnet.data.readers.read_scene` for files: ``variable``,
-        ``wavelengths``, ``fwhm``, ``units``.
+        ``wavelengths``, ``fwhm``, ``units``; for a synthetic scene: ``size``, ``grid``,
+        ``units``, ``artefacts`` (overriding the name's).
     """
     text = str(name_or_path)
+    if text.startswith(SYNTHETIC_PREFIX):
+        from .synthetic import load_synthetic
+
+        return load_synthetic(text, **options)
     if text == "indian_pines":
         return load_indian_pines()
     known = _data_dir_scenes()
