@@ -290,7 +290,7 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
 def _msi_mismatch(checkpoint: str, msi: str) -> str | None:
     """Why a checkpoint cannot fuse inputs simulated with the MSI response ``msi``, or None."""
     try:
-        trained = library.checkpoint_metadata(checkpoint).get("msi", {}).get("name")
+        trained = library.checkpoint_sidecar(checkpoint).get("msi", {}).get("name")
     except S3RNetError:
         return None  # the evaluation says what is wrong with the checkpoint itself
     if trained is None or trained == msi:

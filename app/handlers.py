@@ -143,7 +143,8 @@ def device_summary() -> str:
 
     if library.device_name() == "cuda":
         return f"S3RNet runs on the GPU ({torch.cuda.get_device_name(0)})"
-    return f"S3RNet runs on the CPU ({torch.get_num_threads()} threads); no GPU found"
+    threads = torch.get_num_threads()
+    return f"S3RNet runs on the CPU ({threads} thread{'s' if threads != 1 else ''}); no GPU found"
 
 
 # --------------------------------------------------------------------------------------------
@@ -202,13 +203,14 @@ def scene_options(name: str, session: SessionState | None, msi: str | None = Non
     return SceneChoices(regions, regions[0][1], [(msi_label(m), m) for m in fitting], chosen, description + ".")
 
 
+# Short enough to read whole in the picker.
 MSI_HELP = {
-    "oli4": "Landsat-8 OLI bands 2-5 (blue, green, red, NIR)",
-    "oli6": "Landsat-8 OLI bands 2-7 (adds two SWIR bands)",
-    "s2-4": "Sentinel-2 bands 2, 3, 4, 8",
-    "s2-6": "Sentinel-2 bands 2, 3, 4, 8, 11, 12",
-    "binning4": "the paper: 4 groups of adjacent bands averaged",
-    "binning6": "the paper: 6 groups of adjacent bands averaged",
+    "oli4": "Landsat-8 OLI, 4 bands",
+    "oli6": "Landsat-8 OLI, 6 bands",
+    "s2-4": "Sentinel-2, 4 bands",
+    "s2-6": "Sentinel-2, 6 bands",
+    "binning4": "4 groups of bands (paper)",
+    "binning6": "6 groups of bands (paper)",
 }
 
 
@@ -317,6 +319,8 @@ def compute_result(scene, settings: FusionSettings, progress: ProgressCallback |
     if note:
         result.notes.append(note)
     result.notes[:] = [public_message(n) for n in result.notes]
+    # The protocol names the scene's file and the checkpoint's: by name, not by server path.
+    result.protocol.update({k: public_message(v) for k, v in result.protocol.items() if isinstance(v, str)})
     return result
 
 

@@ -49,6 +49,23 @@ def checkpoint_metadata(name: str) -> dict[str, Any]:
     return dict(_inference.CheckpointMethod(name, device="cpu").metadata)
 
 
+def checkpoint_sidecar(name: str) -> dict[str, Any]:
+    """A checkpoint's JSON sidecar as written, without loading or checking the weights (what the
+    page needs to say which MSI response the weights were trained for, even when they are too
+    old to load)."""
+    import json
+
+    from s3rnet.checkpoints import sidecar_path
+
+    path = sidecar_path(_inference.resolve_checkpoint(name))
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        from s3rnet.checkpoints import CheckpointError
+
+        raise CheckpointError(f"checkpoint {Path(name).stem}: unreadable sidecar {path.name} ({exc})") from exc
+
+
 def device_name() -> str:
     """Where S3RNet runs: ``"cuda"`` when a GPU is present, ``"cpu"`` otherwise."""
     return _inference.resolve_device().type

@@ -66,7 +66,7 @@ def scene_label(name: str) -> str:
     """How a scene is called in the dropdown."""
     if name.startswith(UPLOAD_PREFIX):
         return f"{name.removeprefix(UPLOAD_PREFIX)} (your upload)"
-    return {"indian_pines": "Indian Pines (AVIRIS, 1992)"}.get(name, name)
+    return {"indian_pines": "Indian Pines (AVIRIS)"}.get(name, name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -76,7 +76,8 @@ def scene_label(name: str) -> str:
 
 # Split regions first, the one never used in training or model selection leading.
 SPLIT_ORDER = ("test", "val", "train")
-SPLIT_MEANINGS = {"test": "never used in training", "val": "used to choose the checkpoint", "train": "trained on"}
+# Short enough to read whole in the region picker; the rows and columns are in the status line.
+SPLIT_LABELS = {"test": "Test region (never trained on)", "val": "Validation region", "train": "Training region"}
 
 
 def region_choices(scene: Scene) -> list[tuple[str, str]]:
@@ -95,8 +96,8 @@ def region_choices(scene: Scene) -> list[tuple[str, str]]:
             names = sorted(split.regions, key=lambda n: (SPLIT_ORDER.index(n) if n in SPLIT_ORDER else len(SPLIT_ORDER), n))
             for name in names:
                 (r0, r1), (c0, c1) = split.regions[name]
-                meaning = f", {SPLIT_MEANINGS[name]}" if name in SPLIT_MEANINGS else ""
-                choices.append((f"{name.capitalize()} region (rows {r0}-{r1}, cols {c0}-{c1}{meaning})", f"split:{name}"))
+                label = SPLIT_LABELS.get(name, f"{name.capitalize()} region (rows {r0}-{r1}, cols {c0}-{c1})")
+                choices.append((label, f"split:{name}"))
     if height * width <= MAX_WHOLE_PIXELS:
         choices.append((f"Whole scene ({height} x {width} px)", "whole"))
     if height > TILE or width > TILE:

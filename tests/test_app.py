@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app import compute, exports, handlers, scenes, views  # noqa: E402
+from app import compute, exports, handlers, results, scenes, views  # noqa: E402
 from app.state import SessionState  # noqa: E402
 from s3rnet.baselines import get_method  # noqa: E402
 from s3rnet.data import split_region  # noqa: E402
@@ -143,8 +143,10 @@ def bad_files(tmp_path_factory, indian_pines):
 
 def test_regions_of_indian_pines(indian_pines):
     choices = dict((value, label) for label, value in scenes.region_choices(indian_pines))
-    assert list(choices)[0] == "whole"
-    assert {"split:train", "split:val", "split:test"} <= set(choices)
+    # The page opens on the region no checkpoint was trained or selected on.
+    assert list(choices) == ["split:test", "split:val", "split:train", "whole"]
+    assert scenes.default_region(indian_pines) == "split:test" == handlers.default_settings().region
+    assert "never trained on" in choices["split:test"]
     assert scenes.cut_region(indian_pines, "whole").shape[:2] == (144, 144)
     test = scenes.cut_region(indian_pines, "split:test")
     assert test.shape[:2] == (48, 144)
@@ -159,6 +161,7 @@ def test_large_scene_offers_flush_tiles(indian_pines):
     values = [value for _, value in scenes.region_choices(mosaic)]
     assert "whole" not in values  # too large to fuse at once on a CPU
     assert values == ["tile:0,0", "tile:0,144", "tile:144,0", "tile:144,144", "tile:288,0", "tile:288,144"]
+    assert scenes.default_region(mosaic) == "tile:0,0"
     tile = scenes.cut_region(mosaic, "tile:288,144")
     assert tile.shape[:2] == (144, 144)
     np.testing.assert_array_equal(tile.cube, mosaic.cube[288:432, 144:288])
@@ -321,11 +324,143 @@ def test_uploads_read_and_refuse_clearly(bad_files):
 
 
 def test_sessions_keep_their_own_results(test_result):
-    first = SessionState(result=test_result)
-    second = SessionState(result=test_result)
+    first, second = SessionState(), SessionState()
     spectra, first = handlers.spectrum(2, 3, first, test_result)
     assert first.pixel == (2, 3) and len(first.clicks) == 1 and second.clicks == []
     assert handlers.click_to_pixel([2 * views.display_factor(48, 144) + 1, 7], None, test_result) == (2, 7 // views.display_factor(48, 144))
+
+
+def test_results_beyond_the_budget_are_dropped_and_computed_again(monkeypatch, test_result):
+    """Sessions keep settings only; the store drops old results and a session gets its own back."""
+    one_result = results.nbytes(test_result) * 3 // 2
+    store = results.ResultStore(one_result)
+    monkeypatch.setattr(handlers, "RESULTS", store)
+    settings = [compute.FusionSettings(region="split:test", methods=("bicubic", "gsa"), seed=seed,
+                                       lrhsi_snr_db=25.0) for seed in (1, 2)]
+    first, session_a, _ = handlers.fuse(settings[0], None)
+    second, session_b, _ = handlers.fuse(settings[1], None)
+    assert store.evictions == 1 and len(store) == 1 and store.total_bytes() <= one_result
+    assert session_a.settings == settings[0] and not hasattr(session_a, "result")
+    again = handlers.session_result(session_a, test_result)
+    assert again is not first  # computed again, to the same numbers (the noise is seeded)
+    np.testing.assert_array_equal(again.outputs["gsa"], first.outputs["gsa"])
+    assert again.metrics["gsa"]["psnr"] == first.metrics["gsa"]["psnr"]
+    assert handlers.session_result(session_b, test_result).metrics["gsa"]["psnr"] != first.metrics["gsa"]["psnr"]
+    # A pinned result (the start-up one) stays whatever comes after it.
+    store.put(("pinned",), test_result, pin=True)
+    handlers.fuse(settings[0], None)
+    assert store.get(("pinned",)) is test_result
+
+
+def test_adaptation_gives_way_to_plain_fusions():
+    lanes = results.FusionLanes()
+    steps: list[int] = []
+    inside, finish = threading.Event(), threading.Event()
+
+    def adapt() -> None:
+        with lanes.adaptation():
+            while not finish.is_set():
+                lanes.give_way()
+                steps.append(len(steps))
+                inside.set()
+
+    worker = threading.Thread(target=adapt)
+    worker.start()
+    assert inside.wait(30)
+    with lanes.plain():
+        # Between two steps the adaptation waits: no step completes while the plain fusion runs.
+        frozen = len(steps)
+        for _ in range(200):
+            threading.Event().wait(0.001)
+        assert len(steps) <= frozen + 1
+    inside.clear()
+    assert inside.wait(30)  # and it goes on afterwards
+    finish.set()
+    worker.join(30)
+    assert not worker.is_alive()
+
+
+def test_closing_a_tab_frees_its_session(bad_files):
+    from app.state import OpenSessions
+
+    state = SessionState()
+    state.add_upload("upload:tile", scenes.read_upload(bad_files["good envi"]))
+    state.export_folder()
+    open_sessions = OpenSessions()
+    open_sessions.remember("hash-1", state)
+    assert open_sessions.close("hash-1") and not open_sessions.close("hash-1")
+    assert state.uploads == {} and state._folder is None
+
+
+def test_uploads_per_session_are_bounded(bad_files):
+    state = SessionState()
+    scene = scenes.read_upload(bad_files["good envi"])
+    for name in ("a", "b", "c"):
+        state.add_upload(f"upload:{name}", scene)
+    assert list(state.uploads) == ["upload:b", "upload:c"]
+
+
+def test_msi_responses_that_fit_a_vnir_scene(indian_pines):
+    keep = (indian_pines.wavelengths > 460) & (indian_pines.wavelengths < 940)
+    vnir = indian_pines.with_cube(indian_pines.cube[:64, :64, keep], wavelengths=indian_pines.wavelengths[keep],
+                                  fwhm=indian_pines.fwhm[keep], name="vnir", meta={"uploaded": True})
+    fitting = scenes.fitting_responses(vnir)
+    assert "oli4" not in fitting and {"s2-4", "binning4"} <= set(fitting)
+    session = SessionState()
+    session.add_upload("upload:vnir", vnir)
+    options = handlers.scene_options("upload:vnir", session, "oli4")
+    assert [value for _, value in options.msi_choices] == fitting
+    assert options.msi in fitting and "oli4" in options.description and "s2-4" in options.description
+    with pytest.raises(ConfigError, match="choose one of: .*s2-4"):
+        handlers.fuse(compute.FusionSettings(scene="upload:vnir", methods=("bicubic",), msi="oli4"), session)
+    result, _, _ = handlers.fuse(compute.FusionSettings(scene="upload:vnir", region="whole", methods=("bicubic",),
+                                                        msi=options.msi), session)
+    assert result.methods == ["bicubic"]
+
+
+def test_micrometres_and_one_band_scenes_at_load(tmp_path, indian_pines):
+    cube = indian_pines.cube[:64, :64]
+    np.savez(tmp_path / "micro.npz", cube=cube, wavelengths=indian_pines.wavelengths / 1000)
+    scene = scenes.read_upload([tmp_path / "micro.npz"])
+    np.testing.assert_allclose(scene.wavelengths, indian_pines.wavelengths)
+    assert "micrometres" in scene.meta["wavelength_note"]
+    np.save(tmp_path / "plain.npy", cube[:, :, :40])
+    typed = scenes.read_upload([tmp_path / "plain.npy"], "0.4-0.8")
+    assert typed.wavelengths[0] == 400 and typed.wavelengths[-1] == 800 and "micrometres" in typed.meta["wavelength_note"]
+    outcome, _ = handlers.load_upload([str(tmp_path / "micro.npz")], "", None, 2**30)
+    assert outcome.ok and "converted to 400-2489 nm" in outcome.message
+    np.save(tmp_path / "one_band.npy", cube[:, :, :1])
+    with pytest.raises(ShapeError, match="1 band"):
+        scenes.read_upload([tmp_path / "one_band.npy"], "650")
+
+
+def test_messages_name_no_server_paths(bad_files):
+    outcome, _ = handlers.load_upload(bad_files["truncated envi"], "", None, 2**30)
+    assert not outcome.ok and "truncated" in outcome.message and "/" not in outcome.message.replace(" / ", "")
+    assert handlers.public_message("checkpoint /srv/app/assets/weights/lite-oli4.json is old, 1/4 done") == \
+        "checkpoint lite-oli4.json is old, 1/4 done"
+
+
+def test_server_address_follows_gradio_variables():
+    from app.main import server_address
+
+    assert server_address({}) == ("127.0.0.1", 7860)
+    assert server_address({"S3RNET_APP_HOST": "0.0.0.0", "S3RNET_APP_PORT": "9000"}) == ("0.0.0.0", 9000)
+    assert server_address({"GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": "7861",
+                           "S3RNET_APP_PORT": "9000"}) == ("0.0.0.0", 7861)
+
+
+def test_s3rnet_that_cannot_run_is_not_replaced(indian_pines):
+    """S3RNet chosen but refused (here: no weights given): its slot says so, no baseline stands in."""
+    settings = compute.FusionSettings(region="split:test", methods=("s3rnet", "bicubic", "gsa"), checkpoint=None)
+    result = compute.run_fusion(indian_pines, settings)
+    assert result.fused_method is None and result.baselines == ["bicubic", "gsa"]
+    composites = views.composite_views(result, "true colour", "gsa")
+    assert composites["fused"][1].startswith("S3RNet did not run")
+    assert not np.array_equal(composites["fused"][0], composites["baseline"][0])
+    bands, _ = views.band_views(result, 650, "gsa")
+    assert bands["fused"][1].startswith("S3RNet did not run")
+    assert views.error_views(result, "gsa")["sam_fused"][1] == "S3RNet did not run"
 
 
 # --------------------------------------------------------------------------------------------
@@ -341,7 +476,8 @@ def test_server_opens_with_a_complete_result(server):
     assert all(p["parameter_has_default"] for p in info["/fuse"]["parameters"])
     assert [p["parameter_name"] for p in info["/spectrum"]["parameters"]] == ["x", "y"]
     startup = demo.startup_result
-    assert startup.shape == (144, 144, 200) and set(FAST) <= set(startup.methods)
+    assert startup.shape == (48, 144, 200) and set(FAST) <= set(startup.methods)  # the test region
+    assert startup.box == ((96, 144), (0, 144))
     # A new session sees the start-up result before fusing anything.
     values = client.predict(x=10, y=20, api_name="/spectrum")[0]
     np.testing.assert_allclose(values["spectra"][compute.TRUTH], compute.pixel_spectra(startup, 10, 20)["spectra"][compute.TRUTH])
@@ -372,6 +508,7 @@ def test_fuse_and_spectrum_equal_the_cli(server, tmp_path, indian_pines):
         for metric in METRICS:
             assert evaluation["methods"][method][metric] == pytest.approx(scores[metric], rel=1e-6), (method, metric)
     assert evaluation["protocol"]["region"] == cli["protocol"]["region"]
+    assert "/" not in evaluation["protocol"]["source"] and "/" not in status  # no server paths
     assert evaluation["protocol"]["lrhsi_snr_db"] == 30.0 and evaluation["protocol"]["psf"] == "gaussian"
     if CHECKPOINT:
         assert evaluation["protocol"]["projection"] is True and "projected onto its inputs" in status
@@ -473,8 +610,14 @@ def test_bad_inputs_through_the_api_leave_the_app_serving(server, bad_files):
         client.predict(region="split:test", lrhsi_no_noise=False, lrhsi_snr_db=70, api_name="/fuse")
     status = client.predict(region="split:test", methods=[], api_name="/fuse")[0]
     assert status.startswith("**Problem:**") and "no method chosen" in status
-    status = client.predict(region="tile:500,500", api_name="/fuse")[0]
-    assert status.startswith("**Problem:**") and "unknown region" in status
+    outputs = client.predict(region="tile:500,500", api_name="/fuse")
+    status = outputs[0]
+    assert status.startswith("**Problem:**") and "unknown region" in status and "cleared" in status
+    # No view keeps the previous result: an empty table, no composites, the problem in the JSON.
+    assert outputs[1]["data"] == [] and "unknown region" in outputs[2]["problem"]
+    assert all(image is None or image.get("value") is None for image in outputs[3:8]), outputs[3:8]
+    cleared = client.predict(api_name="/details")
+    assert all(image is None or image.get("value") is None for image in cleared[1:6])
     assert client.predict(x=3, y=4, api_name="/spectrum")[0] == before
     status = client.predict(x=999, y=4, api_name="/spectrum")
     assert client.predict(x=3, y=4, api_name="/spectrum")[0] == before
@@ -572,9 +715,12 @@ def test_checkpoint_follows_the_msi_response(indian_pines):
         trained = {name: handlers.library.checkpoint_metadata(name)["msi"]["name"] for name in handlers.checkpoint_choices()}
         if msi in trained.values():
             assert trained[chosen] == msi
-    # The oli4 weights on an oli6 simulation: the baselines run, S3RNet says why it cannot.
-    settings = compute.FusionSettings(region="split:test", msi="oli6", methods=("s3rnet", "bicubic"),
-                                      checkpoint=handlers.default_checkpoint("oli4", 200))
+    # The oli4 weights on an oli6 simulation: the baselines run, S3RNet says why it cannot,
+    # naming the response it was trained for and the one simulated.
+    oli4 = next(name for name in handlers.checkpoint_choices()
+                if handlers.library.checkpoint_sidecar(name)["msi"]["name"] == "oli4")
+    settings = compute.FusionSettings(region="split:test", msi="oli6", methods=("s3rnet", "bicubic"), checkpoint=oli4)
     result = compute.run_fusion(indian_pines, settings)
-    assert result.methods == ["bicubic"]
-    assert any(note.startswith("S3RNet did not run") and "MSI" in note for note in result.notes), result.notes
+    assert result.methods == ["bicubic"] and result.fused_method is None
+    note = next(note for note in result.notes if note.startswith("S3RNet did not run"))
+    assert "trained on HR-MSI images of the oli4 response" in note and "simulates the oli6 response" in note

@@ -7,6 +7,13 @@ is missing, otherwise one in pytest's temporary folder, so that a test run leave
 picture alone. Every request the page makes must stay on the app's own server (offline use: no
 fonts, scripts or analytics from the internet).
 
+At 1024 x 768 (a classroom projector) the Fuse button must be on the first screen with the
+status (where progress shows) beside it, the results must come into view after a fusion, and no
+page may scroll sideways at 1024 or 1280 px. axe-core (npm) is injected into the page: no serious
+or critical accessibility violation (contrast included). Its script comes from ``S3RNET_AXE_JS``
+(``.ci/run`` installs a pinned version) or, when that is unset, from ``npm install`` into a
+temporary folder; the accessibility test is skipped only when neither works.
+
 Skipped only when /usr/bin/chromium is missing (``apt-get install -y chromium``; never
 ``playwright install``).
 """
@@ -14,7 +21,9 @@ Skipped only when /usr/bin/chromium is missing (``apt-get install -y chromium``;
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -26,6 +35,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 CHROMIUM = Path("/usr/bin/chromium")
+AXE_VERSION = "4.14.1"  # the version .ci/run installs
 SCREENSHOT = ROOT / "docs" / "screenshots" / "app.png"
 LAUNCH_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -109,7 +119,7 @@ def test_page_loads_slides_clicks_and_screenshots(server_url, browser, tmp_path)
         for method in ("Bicubic", "GSA", "MTF-GLP-HPM"):
             assert method in table
         title_before = _profile_title(page)
-        assert title_before.startswith("Pixel x=72, y=72")  # the centre pixel, until a click
+        assert title_before.startswith("Pixel x=72, y=24")  # the centre of the 48 x 144 test region, until a click
 
         # Band slider: move it with the keyboard; the caption names the new band in nm.
         page.get_by_role("tab", name="Bands").click()
@@ -141,7 +151,7 @@ def test_page_loads_slides_clicks_and_screenshots(server_url, browser, tmp_path)
         # The pixel under the click, mapped back through the display enlargement.
         x = int(title.split("x=")[1].split(",")[0])
         y = int(title.split("y=")[1].split(" ")[0])
-        assert abs(x - 0.30 * 144) <= 2 and abs(y - 0.60 * 144) <= 2
+        assert abs(x - 0.30 * 144) <= 2 and abs(y - 0.60 * 48) <= 2
         assert page.locator("#profile .scatterlayer .trace").count() >= 4  # truth, LR-HSI, methods
 
         page.wait_for_timeout(500)  # let the plot finish its transition before the picture
@@ -153,3 +163,103 @@ def test_page_loads_slides_clicks_and_screenshots(server_url, browser, tmp_path)
         context.close()
     assert not outside, f"the page asked for resources outside the app: {outside[:5]}"
     assert not errors, f"JavaScript errors on the page: {errors[:3]}"
+
+
+# --------------------------------------------------------------------------------------------
+# A classroom projector: 1024 x 768 and 1280 x 800
+# --------------------------------------------------------------------------------------------
+
+
+def _open(browser, url: str, width: int, height: int):
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
+    page = context.new_page()
+    page.goto(url, wait_until="load", timeout=120_000)
+    page.locator("#rgb-fused img").first.wait_for(state="visible", timeout=60_000)
+    return context, page
+
+
+def _horizontal_overflow(page) -> int:
+    """How many CSS pixels the page is wider than the window (0: no sideways scrolling)."""
+    return page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+@pytest.mark.parametrize("width, height", [(1024, 768), (1280, 800)])
+def test_no_sideways_scrolling(server_url, browser, width, height):
+    context, page = _open(browser, server_url, width, height)
+    try:
+        assert _horizontal_overflow(page) <= 0
+        # The metrics table fits its column: no column cut off on the right.
+        table = page.locator("#metrics").bounding_box()
+        assert table["x"] + table["width"] <= width
+        for tab in ("Bands", "Errors", "SSAWB weights", "Pixel and details"):
+            page.get_by_role("tab", name=tab).click()
+            page.wait_for_timeout(300)
+            assert _horizontal_overflow(page) <= 0, tab
+    finally:
+        context.close()
+
+
+def test_fuse_on_the_first_screen_and_results_come_into_view(server_url, browser):
+    context, page = _open(browser, server_url, 1024, 768)
+    try:
+        button = page.locator("#fuse-button").bounding_box()
+        assert button["y"] >= 0 and button["y"] + button["height"] <= 768, button
+        status = page.locator("#status").bounding_box()
+        # The status line, where the progress shows, sits right under the button's row.
+        assert 0 <= status["y"] - (button["y"] + button["height"]) < 80, (button, status)
+        assert status["y"] + 40 <= 768
+        # The pixel boxes name the pixel whose spectrum the profile shows.
+        page.get_by_role("tab", name="Pixel and details").click()
+        x = page.locator("#pixel-x input").input_value()
+        y = page.locator("#pixel-y input").input_value()
+        page.get_by_role("tab", name="Images").click()
+        assert _profile_title(page).startswith(f"Pixel x={x}, y={y}")
+
+        # Another region, then Fuse: the status names it and the results scroll into view.
+        page.locator("#region input").click()
+        page.get_by_role("option", name="Validation region").click()
+        page.locator("#fuse-button").click()
+        page.wait_for_function(
+            "() => document.querySelector('#status').textContent.includes('cols 96-144')", timeout=120_000)
+        page.wait_for_timeout(1500)  # the smooth scroll
+        top = page.evaluate("() => document.getElementById('results').getBoundingClientRect().top")
+        assert 0 <= top <= 0.4 * 768, top
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def axe_script(tmp_path_factory) -> str:
+    """The text of axe.min.js: from $S3RNET_AXE_JS, or npm-installed into a temporary folder."""
+    path = os.environ.get("S3RNET_AXE_JS")
+    if not path:
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("axe-core: S3RNET_AXE_JS is unset and npm is missing")
+        folder = tmp_path_factory.mktemp("axe")
+        try:
+            subprocess.run([npm, "install", "--prefix", str(folder), "--no-save", "--no-audit", "--no-fund",
+                            f"axe-core@{AXE_VERSION}"], check=True, capture_output=True, timeout=180)
+        except (subprocess.SubprocessError, OSError) as exc:
+            pytest.skip(f"axe-core could not be installed with npm: {exc}")
+        path = str(folder / "node_modules" / "axe-core" / "axe.min.js")
+    return Path(path).read_text()
+
+
+@pytest.mark.parametrize("width, height", [(1024, 768), (1280, 800)])
+def test_no_serious_accessibility_violations(server_url, browser, axe_script, width, height):
+    context, page = _open(browser, server_url, width, height)
+    try:
+        page.add_script_tag(content=axe_script)
+        # Open the settings too, so that their help texts are checked as well.
+        for box in ("#simulation", "#methods-box", "#upload-box", "#export-box"):
+            page.locator(f"{box} button").first.click()
+        page.wait_for_timeout(500)
+        found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+        serious = [
+            f"{v['id']} ({v['impact']}): {v['help']}; e.g. {v['nodes'][0]['target']} {v['nodes'][0].get('failureSummary', '')[:200]}"
+            for v in found if v["impact"] in ("serious", "critical")
+        ]
+        assert not serious, "\n".join(serious)
+    finally:
+        context.close()
