@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .analysis import branch_weight_stats
 from .evaluation import DEFAULT_METHODS, run_evaluation
 from .inference import ProgressCallback
 
@@ -83,9 +84,11 @@ def _command(
 
 
 def _rows(
-    settings: ReportSettings, msi: str, snr_db: float, progress: ProgressCallback | None, snr_reference: str = "scene"
+    settings: ReportSettings, msi: str, snr_db: float, progress: ProgressCallback | None, snr_reference: str = "scene",
+    ssawb: dict[str, Any] | None = None,
 ) -> tuple[dict, list[str]]:
-    """Scores of every method for one MSI and SNR: baselines, s3rnet, s3rnet+adapt."""
+    """Scores of every method for one MSI and SNR: baselines, s3rnet, s3rnet+adapt; the statistics
+    of S3RNet's SSAWB weight maps go into ``ssawb`` when given."""
     methods = list(settings.baselines)
     checkpoint = settings.checkpoints.get(msi)
     if checkpoint is not None:
@@ -93,6 +96,9 @@ def _rows(
     common = dict(split=settings.split, msi=msi, snr_db=snr_db, seed=settings.seed, snr_reference=snr_reference)
     result = run_evaluation(settings.scene, methods=methods, checkpoint=checkpoint, **common)
     rows = dict(result.methods)
+    fusion = result.extras.get("s3rnet")
+    if ssawb is not None and fusion is not None and fusion.weights is not None:
+        ssawb[f"{msi}, {_snr_text(snr_db)} dB ({snr_reference})"] = branch_weight_stats(fusion.weights)
     commands = [_command(settings, msi, snr_db, methods, snr_reference=snr_reference)]
     if checkpoint is not None and settings.adapt_steps:
         adapted = run_evaluation(
@@ -164,6 +170,7 @@ def build_report(settings: ReportSettings, progress: ProgressCallback | None = N
     dict
         ``table_one`` (MSI -> method -> scores), ``table_two`` (SNR -> method -> scores, oli4),
         ``table_two_authors`` (the same at the authors' SNR convention, ``--snr-reference authors``),
+        ``ssawb`` (case -> branch -> statistics of S3RNet's weight map over the region),
         ``robustness`` (list of rows: method, snr_db, scores), ``spectral_shift`` (MSI -> method
         -> scores), ``ablation`` (label -> scores), ``commands`` (section -> CLI lines),
         ``settings`` and ``code_version``.
@@ -174,14 +181,14 @@ def build_report(settings: ReportSettings, progress: ProgressCallback | None = N
             "adapt_steps": settings.adapt_steps, "baselines": list(settings.baselines), "seed": settings.seed,
         },
         "code_version": __version__,
-        "table_one": {}, "table_two": {}, "table_two_authors": {}, "robustness": [], "spectral_shift": {}, "commands": {},
+        "table_one": {}, "table_two": {}, "table_two_authors": {}, "ssawb": {}, "robustness": [], "spectral_shift": {}, "commands": {},
     }
     for msi in ("oli4", "oli6"):
-        rows, commands = _rows(settings, msi, math.inf, progress)
+        rows, commands = _rows(settings, msi, math.inf, progress, ssawb=report["ssawb"])
         report["table_one"][msi] = rows
         report["commands"][f"table_one/{msi}"] = commands
     for snr_db in TABLE_TWO_SNRS_DB:
-        rows, commands = _rows(settings, "oli4", snr_db, progress)
+        rows, commands = _rows(settings, "oli4", snr_db, progress, ssawb=report["ssawb"])
         report["table_two"][_snr_text(snr_db)] = rows
         report["commands"][f"table_two/{_snr_text(snr_db)}"] = commands
         rows, commands = _rows(settings, "oli4", snr_db, progress, snr_reference="authors")
@@ -324,6 +331,22 @@ def render_markdown(report: dict[str, Any]) -> str:
     for key, convention in (("table_two", "our convention"), ("table_two_authors", "the authors' convention")):
         for snr, rows in report.get(key, {}).items():
             lines += [f"### SNR {snr} dB, {convention}", "", *_table(rows, with_size=False), *_commands(report, f"{key}/{snr}")]
+    if report.get("ssawb"):
+        lines += [
+            "## SSAWB branch weights over the region",
+            "",
+            "S3RNet's four per-pixel sigmoid weights (eq. 5) for the rows above: their mean over the region "
+            "and their spatial standard deviation (how much the weighting changes from pixel to pixel; a "
+            "flat map has 0). Q: the LR-HSI; K: the HR-MSI; V: LR-HSI with the downsampled MSI (low "
+            "resolution); Z': the upsampled LR-HSI with the MSI (high resolution), after the attention.",
+            "",
+            "| case | W_Q mean / std | W_K mean / std | W_V mean / std | W_Z mean / std |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for case, stats in report["ssawb"].items():
+            cells = " | ".join(f"{stats[b]['mean']:.3f} / {stats[b]['std']:.3f}" for b in ("Q", "K", "V", "Z"))
+            lines.append(f"| {case} | {cells} |")
+        lines.append("")
     lines += [
         "## Robustness curve over SNR (OLI 4-band MSI)",
         "",

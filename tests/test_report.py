@@ -44,6 +44,8 @@ def test_report_rows_are_what_evaluate_gives(report, checkpoint):
     shifted = report["spectral_shift"]["oli4"]
     assert {"s3rnet+project", "s3rnet+adapt"} <= set(shifted)
     assert report["ablation"]["smoke"]["training"]["skip"] == "gsa"
+    weights = report["ssawb"]["oli4, 15 dB (scene)"]
+    assert set(weights) == {"Q", "K", "V", "Z"} and all(0 < w["mean"] < 1 and w["std"] >= 0 for w in weights.values())
     authors = run_evaluation(
         "indian_pines", methods=["bicubic", "gsa", "s3rnet"], msi="oli4", snr_db=15.0, checkpoint=checkpoint,
         snr_reference="authors",
@@ -58,6 +60,7 @@ def test_report_files(report, tmp_path):
     assert "## Table I analogue" in markdown and "## Table II analogue" in markdown
     assert "python -m s3rnet evaluate --scene indian_pines --split test --msi oli4 --snr-db 15" in markdown
     assert "--msi oli4 --snr-reference authors --snr-db 15" in markdown and "the authors' convention" in markdown
+    assert "## SSAWB branch weights over the region" in markdown and "| oli4, inf dB (scene) |" in markdown
     with (tmp_path / "robustness.csv").open() as file:
         rows = list(csv.DictReader(file))
     assert len(rows) == len(ROBUSTNESS_SNRS_DB) * 4
