@@ -12,14 +12,20 @@ two images does not depend on the scale.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
 from .degrade import InputNormalisation, spatial_degrade
+from .device import to_tensor
 from .errors import ShapeError
+from .estimates import classical_estimate
 from .fusion import FusionInputs
-from .inference import ProgressCallback, classical_estimate, to_tensor
 from .losses import fusion_loss
+
+# progress(fraction done, message)
+ProgressCallback = Callable[[float, str], None]
 
 # Smallest LR-HSI side (pixels) that leaves a reduced-resolution problem worth learning from.
 MIN_ADAPT_SIDE = 8
@@ -59,7 +65,7 @@ def reduced_resolution_problem(
     lrhsi, hrmsi = scales.normalise(inputs.lrhsi[:h, :w], inputs.hrmsi[: h * ratio, : w * ratio])
     low = spatial_degrade(np.ascontiguousarray(lrhsi), ratio, inputs.psf, inputs.mtf)
     high = spatial_degrade(np.ascontiguousarray(hrmsi), ratio, inputs.psf, inputs.mtf)
-    guess = None if estimate is None else classical_estimate(estimate, low, high, ratio, inputs.psf)
+    guess = None if estimate is None else classical_estimate(estimate, low, high, ratio, inputs.psf, inputs.wavelengths)
     return low, high, np.ascontiguousarray(lrhsi), guess
 
 

@@ -31,6 +31,7 @@ import torch
 
 from . import __version__
 from .errors import S3RNetError
+from .estimates import ESTIMATES
 
 FORMAT = "s3rnet-checkpoint"
 FORMAT_VERSION = 1
@@ -458,8 +459,6 @@ def load_checkpoint(
         model = S3RNet(S3RNetConfig(**metadata["model_config"]))
     except (S3RNetError, TypeError) as exc:
         raise CheckpointError(f"{sidecar_file}: invalid model_config ({exc})") from exc
-    from .inference import ESTIMATES
-
     if model.config.skip == "estimate" and metadata["estimate"] not in ESTIMATES:
         raise CheckpointError(
             f"{sidecar_file}: the model corrects a classical estimate, but the sidecar names "

@@ -10,66 +10,32 @@ against what the checkpoint was trained for before running it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .adaptation import ProgressCallback, adapt_model
 from .checkpoints import CheckpointError, check_compatible, load_checkpoint
 from .consistency import project_onto_inputs
 from .data import Scene, SpectralGrid, resample
 from .data.grids import FILL_EDGE_NM, FILL_GAP_NM
 from .degrade import InputNormalisation
+from .device import autocast, resolve_device, to_tensor
 from .errors import ConfigError
+from .estimates import ESTIMATES, classical_estimate
 from .fusion import FusionInputs
 
-ProgressCallback = Callable[[float, str], None]
+__all__ = [
+    "ESTIMATES", "WEIGHTS_DIR", "CheckpointMethod", "ModelFusion", "ProgressCallback", "autocast",
+    "checkpoint_grid", "classical_estimate", "fuse_with_model", "list_checkpoints", "prepare_scene",
+    "resolve_checkpoint", "resolve_device", "run_model", "to_tensor",
+]
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "assets" / "weights"
 # Largest difference between a scene's MSI response and the checkpoint's, per band weight.
 _RESPONSE_TOLERANCE = 1e-3
-
-
-def resolve_device(device: str | torch.device | None = None) -> torch.device:
-    """``cuda`` when available and nothing is asked, else the device asked for (checked)."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' was asked for, but no CUDA GPU is available")
-    if device.type not in ("cpu", "cuda"):
-        raise ConfigError(f"unsupported device {str(device)!r}; choose cpu or cuda")
-    return device
-
-
-def autocast(device: torch.device) -> torch.autocast:
-    """bf16 autocast on CUDA (no loss scaling needed, half the activation memory); float32 on the
-    CPU, where oneDNN has no fast bf16 path on our machines and runs stay exactly reproducible."""
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
-
-
-def to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
-    """(H, W, C) array -> (1, C, H, W) float32 tensor on ``device``, channels last in memory.
-
-    Channels last is the array's own layout (no copy), and the faster one for convolutions.
-    """
-    return torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)[None]).permute(0, 3, 1, 2).to(device)
-
-
-# Classical methods a network may correct (skip "estimate"): fast, and needing no MSI response,
-# so that they run on normalised inputs exactly as on the scene's own.
-ESTIMATES = ("gsa", "mtf-glp-hpm")
-
-
-def classical_estimate(name: str, lrhsi: np.ndarray, hrmsi: np.ndarray, ratio: int, psf: str) -> np.ndarray:
-    """The classical fusion ``name`` (one of :data:`ESTIMATES`) of two (H, W, bands) arrays."""
-    from .baselines import get_method
-
-    if name not in ESTIMATES:
-        raise ConfigError(f"unknown estimate {name!r}; choose one of {', '.join(ESTIMATES)}")
-    return get_method(name)(FusionInputs(lrhsi, hrmsi, ratio=ratio, psf=psf)).astype(np.float32)
 
 
 @dataclass
@@ -128,7 +94,9 @@ def run_model(
     low, high = scales.normalise(inputs.lrhsi, inputs.hrmsi)
     extra = {}
     if estimate is not None:
-        extra["estimate"] = to_tensor(classical_estimate(estimate, low, high, inputs.ratio, inputs.psf), device)
+        extra["estimate"] = to_tensor(
+            classical_estimate(estimate, low, high, inputs.ratio, inputs.psf, inputs.wavelengths), device
+        )
     was_training = model.training
     model.eval()
     try:
@@ -289,8 +257,6 @@ class CheckpointMethod:
         keep_layers : bool
             Also return the branches' per-residual-group features (:attr:`ModelFusion.layers`).
         """
-        from .adaptation import adapt_model
-
         self.check(inputs)
         normalisation = self.metadata["normalisation"]
         model, adapt_seconds = self.model, 0.0

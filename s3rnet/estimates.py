@@ -1,0 +1,48 @@
+"""Classical estimates a network may correct (skip ``"estimate"``).
+
+The network learns the residual between the ground truth and one of these fusions, computed on
+the normalised inputs of each problem, in training and at inference alike. They are fast and need
+no MSI response, so that they run on normalised inputs exactly as on the scene's own.
+``"hysime-gsa"`` (GSA on the LR-HSI projected onto its HySime signal subspace) is the
+noise-robust one: about 30 ms on a 48 x 48 x 172 training patch on one core, against 14 ms for GSA.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .baselines import get_method
+from .errors import ConfigError
+from .fusion import FusionInputs
+
+ESTIMATES = ("gsa", "mtf-glp-hpm", "hysime-gsa")
+
+
+def classical_estimate(
+    name: str,
+    lrhsi: np.ndarray,
+    hrmsi: np.ndarray,
+    ratio: int,
+    psf: str,
+    wavelengths: np.ndarray | None = None,
+) -> np.ndarray:
+    """The classical fusion ``name`` (one of :data:`ESTIMATES`) of two images.
+
+    Parameters
+    ----------
+    name : str
+    lrhsi : ndarray, shape (h, w, C)
+    hrmsi : ndarray, shape (h * ratio, w * ratio, M)
+    ratio : int
+    psf : str
+    wavelengths : ndarray, shape (C,), optional
+        Band centres; HySime's noise regression takes neighbours in wavelength order.
+
+    Returns
+    -------
+    ndarray, shape (h * ratio, w * ratio, C), float32
+    """
+    if name not in ESTIMATES:
+        raise ConfigError(f"unknown estimate {name!r}; choose one of {', '.join(ESTIMATES)}")
+    inputs = FusionInputs(lrhsi, hrmsi, ratio=ratio, psf=psf, wavelengths=wavelengths)
+    return get_method(name)(inputs).astype(np.float32)
