@@ -221,7 +221,7 @@ def _georeferenced_geometry(hsi: GeoImage, msi: GeoImage, ratio: int | None, ste
             f"the LR grid sits {offset[0]:+.3f}, {offset[1]:+.3f} HR pixels (rows, cols) off the HR grid; "
             f"registration measures what remains"
         )
-    transform = m * Affine.translation(hc0, hr0)
+    transform = m @ Affine.translation(hc0, hr0)
     return PairGeometry(ratio, (r0, c0, rows, cols), (hr0, hc0, rows * ratio, cols * ratio), transform, msi.crs,
                         offset, steps)
 

@@ -1,0 +1,283 @@
+"""``fuse_pair`` and ``python -m s3rnet fuse`` on real Indian Pines pairs written as GeoTIFF and ENVI files.
+
+The pairs are simulated from the real scene (so the truth, the response, the shift and the ratio are
+known), then written with georeferencing as two files from two "instruments"; the pipeline sees the
+files only. Crops stay small (48 to 144 pixels) for the shared 2-core machine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from affine import Affine
+from rasterio.crs import CRS
+
+from s3rnet.checkpoints import checkpoint_metadata, save_checkpoint
+from s3rnet.degrade import simulate
+from s3rnet.errors import ConfigError, ResponseRangeError, SceneFormatError, ShapeError
+from s3rnet.fuse import fuse_pair, pair_geometry
+from s3rnet.geo import open_image, write_image
+from s3rnet.metrics import psnr
+from s3rnet.models import build_model
+
+ROOT = Path(__file__).resolve().parents[1]
+UTM = CRS.from_epsg(32616)
+ORIGIN = (600000.0, 4500000.0)
+
+
+def grid(pixel: float, x: float = ORIGIN[0], y: float = ORIGIN[1]) -> Affine:
+    return Affine(pixel, 0.0, x, 0.0, -pixel, y)
+
+
+def write_pair(folder: Path, sim, scene, lr_name="lr.tif", hr_name="hr.tif", lr_grid=None, hr_grid=None,
+               crs=UTM, msi_wavelengths=None) -> tuple[Path, Path]:
+    lr = write_image(folder / lr_name, sim.lrhsi, transform=lr_grid or grid(20.0), crs=crs,
+                     wavelengths=scene.wavelengths, fwhm=scene.fwhm, units="radiance")
+    hr = write_image(folder / hr_name, sim.hrmsi, transform=hr_grid or grid(5.0), crs=crs,
+                     wavelengths=msi_wavelengths, units="radiance")
+    return lr, hr
+
+
+@pytest.fixture(scope="module")
+def scene(indian_pines):
+    return indian_pines
+
+
+@pytest.fixture(scope="module")
+def clean(scene):
+    """96x96 of Indian Pines (rows 48:144), OLI 4-band, box PSF, ratio 4, registered."""
+    return simulate(scene.cube[48:144, :96], scene.wavelengths, scene.fwhm, msi="oli4")
+
+
+@pytest.fixture(scope="module")
+def shifted(scene):
+    """The same crop with the LR-HSI shifted by (0.3, -0.25) LR pixels."""
+    return simulate(scene.cube[48:144, :96], scene.wavelengths, scene.fwhm, msi="oli4", shift=(0.3, -0.25))
+
+
+# --------------------------------------------------------------------------------------------
+# Files in, georeferenced file out
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lr_name, hr_name, out_name", [
+    ("lr.tif", "hr.tif", "fused.tif"),
+    ("lr.hdr", "hr.hdr", "fused.hdr"),
+    ("lr.hdr", "hr.tif", "fused.tif"),
+])
+def test_fuse_round_trips_georeferencing_and_wavelengths(tmp_path, scene, clean, lr_name, hr_name, out_name):
+    lr, hr = write_pair(tmp_path, clean, scene, lr_name, hr_name)
+    result = fuse_pair(lr, hr, tmp_path / out_name, method="mtf-glp-hpm", msi_response="oli4",
+                       report=tmp_path / "report.json")
+    fused = open_image(tmp_path / out_name)
+    assert fused.transform == grid(5.0) and fused.crs.to_epsg() == 32616
+    assert fused.shape == (96, 96, 200)
+    np.testing.assert_allclose(fused.wavelengths, scene.wavelengths, atol=1e-3)
+    np.testing.assert_allclose(fused.fwhm, scene.fwhm, atol=1e-3)
+    cube = fused.read()
+    # Fused from the files alone, it beats the bicubic upsampling of the LR-HSI against the truth.
+    bicubic = fuse_pair(lr, hr, tmp_path / f"bicubic{Path(out_name).suffix}", method="bicubic", msi_response="oli4")
+    assert psnr(clean.truth, cube) > psnr(clean.truth, open_image(bicubic.output).read()) + 2.0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["geometry"]["ratio"] == 4 and report["output"]["crs"] == "EPSG:32616"
+    assert report["output"]["transform"] == list(grid(5.0))[:6]
+    assert report["method"] == {"kind": "classical", "name": "mtf-glp-hpm", "reason": "asked for", "candidates": {}}
+    assert report["response"]["source"] == "oli4" and min(report["response"]["explained_variance"]) > 0.999
+    assert report["quality"]["consistency"]["spectral"]["psnr"] > report["quality"]["consistency"]["spatial"]["psnr"] - 30
+    assert 0.0 < report["quality"]["no_reference"]["hqnr"] <= 1.0
+    assert result.maps["spatial_sam"].shape == (24, 24)
+
+
+def test_common_extent_is_cut_out_and_the_output_sits_on_it(tmp_path, scene, clean):
+    # The HR-MSI covers only a window of the LR-HSI: 8 LR pixels in from the left, 4 down from the top,
+    # and it stops 3 LR pixels short of the HSI's right edge.
+    lr = write_image(tmp_path / "lr.tif", clean.lrhsi, transform=grid(20.0), crs=UTM, wavelengths=scene.wavelengths)
+    x0, y0 = ORIGIN[0] + 8 * 20.0, ORIGIN[1] - 4 * 20.0
+    window = clean.hrmsi[16:96, 32:84]
+    hr = write_image(tmp_path / "hr.tif", window, transform=grid(5.0, x0, y0), crs=UTM)
+    result = fuse_pair(lr, hr, tmp_path / "out.tif", method="gsa", msi_response="oli4")
+    geometry = result.report["geometry"]
+    assert geometry["lr_window"] == [4, 8, 20, 13] and geometry["hr_window"] == [0, 0, 80, 52]
+    out = open_image(result.output)
+    assert out.transform == grid(5.0, x0, y0) and out.shape == (80, 52, 200)
+    # The same as fusing the matching crops written without the rest of either image.
+    lr_crop = write_image(tmp_path / "lr_crop.tif", clean.lrhsi[4:24, 8:21], transform=grid(20.0, x0, y0), crs=UTM,
+                          wavelengths=scene.wavelengths)
+    direct = fuse_pair(lr_crop, hr, tmp_path / "direct.tif", method="gsa", msi_response="oli4")
+    np.testing.assert_allclose(out.read(), open_image(direct.output).read(), rtol=1e-5, atol=1e-5)
+
+
+def test_the_ratio_comes_from_sizes_without_georeferencing_and_a_pan_with_ratio_3(tmp_path, scene):
+    sim = simulate(scene.cube[48:144, :96], scene.wavelengths, scene.fwhm, msi="binning4", ratio=3)
+    pan = sim.hrmsi.mean(axis=2, keepdims=True)
+    lr = write_image(tmp_path / "lr.hdr", sim.lrhsi, wavelengths=scene.wavelengths)
+    hr = write_image(tmp_path / "pan.hdr", pan)
+    result = fuse_pair(lr, hr, tmp_path / "out.hdr", method="gsa")
+    assert result.report["geometry"]["ratio"] == 3
+    assert result.report["geometry"]["steps"][0] == "ratio 3 from the image sizes"
+    out = open_image(result.output)
+    assert out.transform is None and out.shape == (96, 96, 200)
+    assert psnr(sim.truth, out.read()) > psnr(sim.truth, open_image(
+        fuse_pair(lr, hr, tmp_path / "b.hdr", method="bicubic").output).read())
+
+
+# --------------------------------------------------------------------------------------------
+# Tiles
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["bicubic", "gsa", "mtf-glp-hpm"])
+def test_tiled_output_equals_untiled(tmp_path, scene, shifted, method):
+    lr, hr = write_pair(tmp_path, shifted, scene)
+    whole = fuse_pair(lr, hr, tmp_path / "whole.tif", method=method, tile=1024)
+    tiled = fuse_pair(lr, hr, tmp_path / "tiled.tif", method=method, tile=40)
+    assert whole.report["tiling"]["tiles"] == 1 and tiled.report["tiling"]["tiles"] == 9
+    assert tiled.report["registration"]["corrected"]
+    a, b = open_image(tiled.output).read(), open_image(whole.output).read()
+    assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max()
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory, scene):
+    """A tiny untrained S3RNet (OLI 4-band, 200 Indian Pines bands), as a checkpoint file."""
+    from s3rnet.degrade import spectral_response
+
+    model = build_model("tiny", 200, 4, skip="bicubic")
+    metadata = checkpoint_metadata(
+        preset="tiny", model_config=model.config.__dict__, wavelengths=scene.wavelengths, fwhm=scene.fwhm,
+        msi="oli4", srf=spectral_response("oli4", scene.wavelengths, scene.fwhm), psf="box", ratio=4,
+        normalisation="global", training={"scene": "none (untrained)"}, steps=0, validation=None,
+    )
+    return save_checkpoint(tmp_path_factory.mktemp("tiny") / "tiny", model, metadata)
+
+
+def test_a_checkpoint_runs_in_blended_tiles(tmp_path, scene, clean, tiny_checkpoint):
+    lr, hr = write_pair(tmp_path, clean, scene)
+    whole = fuse_pair(lr, hr, tmp_path / "whole.tif", checkpoint=str(tiny_checkpoint), msi_response="oli4", tile=1024)
+    tiled = fuse_pair(lr, hr, tmp_path / "tiled.tif", checkpoint=str(tiny_checkpoint), msi_response="oli4", tile=48)
+    assert whole.report["method"]["kind"] == "checkpoint" and whole.report["method"]["response_distance"] < 1e-9
+    assert tiled.report["tiling"]["overlap_hr_px"] == 16 and tiled.report["tiling"]["tiles"] == 9
+    a, b = open_image(tiled.output).read(), open_image(whole.output).read()
+    # Blending keeps the seams: the tiles see less context than the whole, and agree to about 1%.
+    assert np.sqrt(np.mean((a - b) ** 2)) < 0.01 * np.sqrt(np.mean(b**2))
+    assert np.isfinite(a).all()
+
+
+def test_an_estimated_response_far_from_the_checkpoints_is_refused_with_the_distance(tmp_path, scene, tiny_checkpoint):
+    sim = simulate(scene.cube[48:144, :96], scene.wavelengths, scene.fwhm, msi="s2-4")
+    lr, hr = write_pair(tmp_path, sim, scene)
+    with pytest.raises(Exception, match=r"differs from the pair's by 0\.\d+ .*tolerance 0.25"):
+        fuse_pair(lr, hr, tmp_path / "out.tif", checkpoint=str(tiny_checkpoint), msi_response="s2-4")
+
+
+def test_without_a_method_a_fitting_checkpoint_or_mtf_glp_hpm_runs_and_the_report_says_why(tmp_path, scene, clean):
+    lr, hr = write_pair(tmp_path, clean, scene)
+    result = fuse_pair(lr, hr, tmp_path / "out.tif", msi_response="oli4")
+    method = result.report["method"]
+    if method["kind"] == "classical":
+        assert method["name"] == "mtf-glp-hpm" and method["reason"].startswith("no published checkpoint")
+    for name, candidate in method["candidates"].items():
+        assert candidate["fits"] or candidate["reason"], name
+    assert "lite-oli6" not in method["candidates"] or "6-band MSI" in method["candidates"]["lite-oli6"]["reason"]
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: a clear message naming the file and the problem
+# --------------------------------------------------------------------------------------------
+
+
+def test_different_crs_is_refused(tmp_path, scene, clean):
+    lr = write_image(tmp_path / "lr.tif", clean.lrhsi, transform=grid(20.0), crs=UTM, wavelengths=scene.wavelengths)
+    hr = write_image(tmp_path / "hr.tif", clean.hrmsi, transform=grid(5.0), crs=CRS.from_epsg(32617))
+    with pytest.raises(ShapeError, match=r"lr\.tif is in EPSG:32616 and .*hr\.tif in EPSG:32617"):
+        fuse_pair(lr, hr, tmp_path / "out.tif")
+
+
+def test_extents_that_do_not_overlap_are_refused(tmp_path, scene, clean):
+    lr, hr = write_pair(tmp_path, clean, scene, hr_grid=grid(5.0, ORIGIN[0] + 10000.0))
+    with pytest.raises(ShapeError, match=r"the extents do not overlap: .*lr\.tif covers .*hr\.tif"):
+        fuse_pair(lr, hr, tmp_path / "out.tif")
+
+
+def test_a_pixel_size_ratio_that_is_not_an_integer_is_refused(tmp_path, scene, clean):
+    lr, hr = write_pair(tmp_path, clean, scene, hr_grid=grid(6.0))
+    with pytest.raises(ShapeError, match=r"ratio of 3\.3333 x 3\.3333, not an integer"):
+        fuse_pair(lr, hr, tmp_path / "out.tif")
+
+
+def test_msi_bands_outside_the_hsi_range_are_refused(tmp_path, scene, clean):
+    lr, hr = write_pair(tmp_path, clean, scene, msi_wavelengths=np.array([482.0, 561.0, 655.0, 2600.0]))
+    with pytest.raises(ResponseRangeError, match=r"hr\.tif: band 4 at 2600 nm outside the wavelengths of .*lr\.tif"):
+        fuse_pair(lr, hr, tmp_path / "out.tif")
+
+
+def test_a_response_with_another_band_count_is_refused(tmp_path, scene, clean):
+    lr, hr = write_pair(tmp_path, clean, scene)
+    with pytest.raises(ShapeError, match=r"hr\.tif has 4 bands, but the MSI response oli6 has 6"):
+        fuse_pair(lr, hr, tmp_path / "out.tif", msi_response="oli6")
+
+
+def test_a_band_the_response_cannot_explain_is_a_warning_with_the_number(tmp_path, scene, clean):
+    hrmsi = clean.hrmsi.copy()
+    hrmsi[..., 3] = np.random.default_rng(0).random(hrmsi.shape[:2]) * hrmsi[..., 3].mean()
+    lr = write_image(tmp_path / "lr.tif", clean.lrhsi, transform=grid(20.0), crs=UTM, wavelengths=scene.wavelengths)
+    hr = write_image(tmp_path / "hr.tif", hrmsi, transform=grid(5.0), crs=UTM)
+    result = fuse_pair(lr, hr, tmp_path / "out.tif", method="bicubic", msi_response="oli4")
+    warnings = [w for w in result.report["warnings"] if w.startswith("MSI band 5")]
+    assert len(warnings) == 1 and "explains only" in warnings[0]
+    explained = result.report["response"]["explained_variance"][3]
+    assert explained < 0.1 and f"{100 * explained:.1f}%" in warnings[0]
+
+
+def test_unknown_output_type_and_swapped_inputs(tmp_path, scene, clean):
+    lr, hr = write_pair(tmp_path, clean, scene)
+    with pytest.raises(SceneFormatError, match=r"out\.png: the output's type is chosen by its suffix"):
+        fuse_pair(lr, hr, tmp_path / "out.png", method="bicubic")
+    with pytest.raises(ShapeError, match=r"lr\.tif has 200 bands, more than the 4 of .*hr\.tif: swapped"):
+        fuse_pair(hr, lr, tmp_path / "out.tif")
+    with pytest.raises(ConfigError, match="unknown method 'nope'"):
+        fuse_pair(lr, hr, tmp_path / "out.tif", method="nope")
+
+
+def test_geometry_of_a_non_integer_size_ratio_without_georeferencing(tmp_path, scene, clean):
+    lr = open_image(write_image(tmp_path / "lr.hdr", clean.lrhsi[:, :20], wavelengths=scene.wavelengths))
+    hr = open_image(write_image(tmp_path / "hr.hdr", clean.hrmsi[:, :90]))
+    with pytest.raises(ShapeError, match=r"lr\.hdr is 24x20 and .*hr\.hdr 96x90.*give the ratio"):
+        pair_geometry(lr, hr)
+    geometry = pair_geometry(lr, hr, ratio=4)
+    assert geometry.lr_window == (0, 0, 24, 20) and geometry.hr_window == (0, 0, 96, 80)
+
+
+# --------------------------------------------------------------------------------------------
+# The command line
+# --------------------------------------------------------------------------------------------
+
+
+def test_cli_fuse_writes_the_file_and_the_report(tmp_path, scene, shifted):
+    lr, hr = write_pair(tmp_path, shifted, scene, "lr.hdr", "hr.tif")
+    done = subprocess.run(
+        [sys.executable, "-m", "s3rnet", "fuse", "--lrhsi", str(lr), "--hrmsi", str(hr), "--out", str(tmp_path / "o.tif"),
+         "--method", "gsa", "--report", str(tmp_path / "r.json"), "--tile", "48"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ratio 4 from the pixel sizes" in done.stdout and "(corrected)" in done.stdout
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["method"]["name"] == "gsa" and report["tiling"]["tiles"] == 4
+    assert np.allclose(report["registration"]["shift_lr_px"], [0.3, -0.25], atol=0.05)
+    assert open_image(tmp_path / "o.tif").transform == grid(5.0)
+
+
+def test_cli_fuse_bad_input_exits_2_with_the_message(tmp_path, scene, clean):
+    lr, hr = write_pair(tmp_path, clean, scene, hr_grid=grid(6.0))
+    done = subprocess.run(
+        [sys.executable, "-m", "s3rnet", "fuse", "--lrhsi", str(lr), "--hrmsi", str(hr), "--out", str(tmp_path / "o.tif")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 2
+    assert "not an integer" in done.stderr and str(hr) in done.stderr and not (tmp_path / "o.tif").exists()
