@@ -332,14 +332,16 @@ def test_sessions_keep_their_own_results(test_result):
 
 def test_results_beyond_the_budget_are_dropped_and_computed_again(monkeypatch, test_result):
     """Sessions keep settings only; the store drops old results and a session gets its own back."""
-    one_result = results.nbytes(test_result) * 3 // 2
-    store = results.ResultStore(one_result)
+    store = results.ResultStore(2**40)
     monkeypatch.setattr(handlers, "RESULTS", store)
     settings = [compute.FusionSettings(region="split:test", methods=("bicubic", "gsa"), seed=seed,
                                        lrhsi_snr_db=25.0) for seed in (1, 2)]
     first, session_a, _ = handlers.fuse(settings[0], None)
+    one_result = store.total_bytes()
+    assert one_result == results.nbytes(first) > first.truth.nbytes
+    store.budget_bytes = one_result + 2**20  # room for one result only
     second, session_b, _ = handlers.fuse(settings[1], None)
-    assert store.evictions == 1 and len(store) == 1 and store.total_bytes() <= one_result
+    assert store.evictions == 1 and len(store) == 1 and store.total_bytes() <= store.budget_bytes
     assert session_a.settings == settings[0] and not hasattr(session_a, "result")
     again = handlers.session_result(session_a, test_result)
     assert again is not first  # computed again, to the same numbers (the noise is seeded)
@@ -710,9 +712,15 @@ def test_adapting_to_the_scene_reports_progress(indian_pines):
 
 @needs_checkpoint
 def test_checkpoint_follows_the_msi_response(indian_pines):
+    def trained_for(name: str) -> str | None:
+        try:  # weights that cannot be loaded (an older network) are never preselected
+            return handlers.library.checkpoint_metadata(name)["msi"]["name"]
+        except S3RNetError:
+            return None
+
+    trained = {name: trained_for(name) for name in handlers.checkpoint_choices()}
     for msi in ("oli4", "oli6"):
         chosen = handlers.default_checkpoint(msi, 200)
-        trained = {name: handlers.library.checkpoint_metadata(name)["msi"]["name"] for name in handlers.checkpoint_choices()}
         if msi in trained.values():
             assert trained[chosen] == msi
     # The oli4 weights on an oli6 simulation: the baselines run, S3RNet says why it cannot,
