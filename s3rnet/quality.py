@@ -46,7 +46,7 @@ References
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from scipy.ndimage import correlate1d
 
 from .degrade import spatial_degrade
 from .errors import ShapeError
@@ -57,6 +57,8 @@ SIGMA = 1.5
 _EPS = float(np.finfo(np.float64).eps)
 # Bands of D_lambda's pairwise sum in the fusion report (K^2 terms).
 REPORT_BANDS = 32
+# Bands whose local statistics are computed together (bounds the working memory).
+_CHUNK = 16
 
 
 def _taps() -> np.ndarray:
@@ -79,9 +81,21 @@ def local_mean(images: np.ndarray) -> np.ndarray:
     h, w = images.shape[:2]
     if h < WINDOW or w < WINDOW:
         raise ShapeError(f"Q needs images of at least {WINDOW}x{WINDOW} pixels; got {h}x{w}")
-    taps = _taps()
-    rows = np.einsum("hwkt,t->hwk", sliding_window_view(images, WINDOW, axis=0), taps)
-    return np.einsum("hwkt,t->hwk", sliding_window_view(rows, WINDOW, axis=1), taps)
+    taps, half = _taps(), WINDOW // 2
+    # The borders' reflection never reaches the pixels kept: each keeps only its own window.
+    rows = correlate1d(np.asarray(images, dtype=np.float64), taps, axis=0, mode="reflect")[half:-half]
+    return correlate1d(rows, taps, axis=1, mode="reflect")[:, half:-half]
+
+
+def _q_map(mean_a, sq_a, mean_b, sq_b, ab) -> np.ndarray:
+    var_a = np.clip(sq_a - mean_a**2, 0.0, None)
+    var_b = np.clip(sq_b - mean_b**2, 0.0, None)
+    cov = ab - mean_a * mean_b
+    return 4.0 * cov * mean_a * mean_b / ((mean_a**2 + mean_b**2) * (var_a + var_b) + _EPS)
+
+
+def _chunks(bands: int) -> list[slice]:
+    return [slice(start, min(start + _CHUNK, bands)) for start in range(0, bands, _CHUNK)]
 
 
 def q_index(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -98,15 +112,36 @@ def q_index(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """
     if a.shape != b.shape:
         raise ShapeError(f"Q compares images of one shape; got {a.shape} and {b.shape}")
-    a = a.astype(np.float64)
-    b = b.astype(np.float64)
-    stats = local_mean(np.concatenate([a, b, a * a, b * b, a * b], axis=2))
-    mean_a, mean_b, sq_a, sq_b, ab = np.split(stats, 5, axis=2)
-    var_a = np.clip(sq_a - mean_a**2, 0.0, None)
-    var_b = np.clip(sq_b - mean_b**2, 0.0, None)
-    cov = ab - mean_a * mean_b
-    q = 4.0 * cov * mean_a * mean_b / ((mean_a**2 + mean_b**2) * (var_a + var_b) + _EPS)
-    return q.mean(axis=(0, 1))
+    out = np.empty(a.shape[2])
+    for run in _chunks(a.shape[2]):
+        x, y = a[:, :, run].astype(np.float64), b[:, :, run].astype(np.float64)
+        q = _q_map(local_mean(x), local_mean(x * x), local_mean(y), local_mean(y * y), local_mean(x * y))
+        out[run] = q.mean(axis=(0, 1))
+    return out
+
+
+def q_against(images: np.ndarray, pans: np.ndarray) -> np.ndarray:
+    """Q of every band of ``images`` against every band of ``pans``, each image's statistics computed once.
+
+    Parameters
+    ----------
+    images : ndarray, shape (h, w, C)
+    pans : ndarray, shape (h, w, M)
+
+    Returns
+    -------
+    ndarray, shape (C, M)
+    """
+    pans = pans.astype(np.float64)
+    pan_mean, pan_sq = local_mean(pans), local_mean(pans * pans)
+    out = np.empty((images.shape[2], pans.shape[2]))
+    for run in _chunks(images.shape[2]):
+        x = images[:, :, run].astype(np.float64)
+        mean, sq = local_mean(x), local_mean(x * x)
+        for j in range(pans.shape[2]):
+            cross = local_mean(x * pans[:, :, j : j + 1])
+            out[run, j] = _q_map(mean, sq, pan_mean[:, :, j : j + 1], pan_sq[:, :, j : j + 1], cross).mean(axis=(0, 1))
+    return out
 
 
 def spread_bands(total: int, count: int | None) -> np.ndarray:
@@ -118,11 +153,14 @@ def spread_bands(total: int, count: int | None) -> np.ndarray:
 
 def _pairwise_q(cube: np.ndarray) -> np.ndarray:
     """Q between every pair of bands, shape (K, K), zero diagonal."""
+    cube = cube.astype(np.float64)
+    mean, sq = local_mean(cube), local_mean(cube * cube)
     bands = cube.shape[2]
     matrix = np.zeros((bands, bands))
     for i in range(bands - 1):
-        others = cube[:, :, i + 1 :]
-        matrix[i, i + 1 :] = q_index(np.repeat(cube[:, :, i : i + 1], others.shape[2], axis=2), others)
+        cross = local_mean(cube[:, :, i : i + 1] * cube[:, :, i + 1 :])
+        q = _q_map(mean[:, :, i : i + 1], sq[:, :, i : i + 1], mean[:, :, i + 1 :], sq[:, :, i + 1 :], cross)
+        matrix[i, i + 1 :] = q.mean(axis=(0, 1))
     return matrix + matrix.T
 
 
@@ -166,13 +204,9 @@ def d_s(fused: np.ndarray, lrhsi: np.ndarray, hrmsi: np.ndarray, lrmsi: np.ndarr
     q : int
         Exponent of the differences.
     """
-    c, m = fused.shape[2], hrmsi.shape[2]
-    terms = []
-    for j in range(m):
-        high = q_index(fused, np.repeat(hrmsi[:, :, j : j + 1], c, axis=2))
-        low = q_index(lrhsi, np.repeat(lrmsi[:, :, j : j + 1], c, axis=2))
-        terms.append(np.abs(high - low) ** q)
-    return float(np.mean(terms) ** (1.0 / q))
+    high = q_against(fused, hrmsi)
+    low = q_against(lrhsi, lrmsi)
+    return float(np.mean(np.abs(high - low) ** q) ** (1.0 / q))
 
 
 def qnr(d_spectral: float, d_spatial: float, alpha: float = 1.0, beta: float = 1.0) -> float:
@@ -315,5 +349,5 @@ def consistency(
 
 __all__ = [
     "ConsistencyAccumulator", "REPORT_BANDS", "consistency", "d_lambda", "d_lambda_khan", "d_s", "local_mean",
-    "no_reference", "q_index", "qnr", "spread_bands",
+    "no_reference", "q_against", "q_index", "qnr", "spread_bands",
 ]
