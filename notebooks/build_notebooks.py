@@ -23,11 +23,13 @@ sys.path.insert(0, str(HERE))
 from _cells_01 import CELLS as CELLS_01  # noqa: E402
 from _cells_02 import CELLS as CELLS_02  # noqa: E402
 from _cells_03 import CELLS as CELLS_03  # noqa: E402
+from _cells_04 import CELLS as CELLS_04  # noqa: E402
 
 NOTEBOOKS = {
     "01_degradation.ipynb": CELLS_01,
     "02_training.ipynb": CELLS_02,
     "03_analysis.ipynb": CELLS_03,
+    "04_real_pair.ipynb": CELLS_04,
 }
 
 

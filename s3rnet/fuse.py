@@ -881,8 +881,64 @@ def _quality(reader: PairReader, writer: RasterWriter, fit: ResponseFit, ratio: 
     return quality, maps
 
 
+# --------------------------------------------------------------------------------------------
+# An example pair
+# --------------------------------------------------------------------------------------------
+
+# Where the example pair is placed: UTM zone 16 North (Indiana, where Indian Pines was flown).
+EXAMPLE_CRS_EPSG = 32616
+EXAMPLE_ORIGIN = (500000.0, 4480000.0)
+EXAMPLE_HR_PIXEL = 5.0
+
+
+def write_example_pair(
+    folder: str | Path, *, msi: str = "s2-4", size: int = 96, ratio: int = 4, shift: tuple[float, float] = (0.3, -0.2),
+    snr_db: float = float("inf"), suffix: str = ".tif", seed: int = 0,
+):
+    """Two georeferenced files simulated from the built-in Indian Pines scene, as if from two instruments.
+
+    The LR-HSI and HR-MSI of the scene's rows ``145 - size - 1 : 144`` (its lower part) and columns
+    ``0:size`` (:func:`s3rnet.degrade.simulate`: box PSF, the LR-HSI shifted by ``shift`` LR pixels),
+    written with UTM 16N georeferencing (HR pixels of 5 m, LR pixels of ``5 * ratio`` m), the HSI's
+    wavelengths and FWHM, and the MSI bands' centres and half-maximum widths from ``pyrsr``.
+
+    Returns
+    -------
+    lrhsi, hrmsi : Path
+    simulation : Simulation
+        With the truth, the true response and the protocol, to check the pipeline's estimates.
+    """
+    from affine import Affine
+    from rasterio.crs import CRS
+
+    from .data import load_scene
+    from .degrade import sensor_response_table, simulate
+    from .geo import write_image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    size -= size % ratio
+    scene = load_scene("indian_pines")
+    cube = scene.cube[144 - size : 144, :size]
+    simulation = simulate(cube, scene.wavelengths, scene.fwhm, msi=msi, ratio=ratio, shift=shift,
+                          lrhsi_snr_db=snr_db, hrmsi_snr_db=snr_db, seed=seed)
+    grid, table = sensor_response_table(msi)
+    weights = table / table.sum(axis=1, keepdims=True)
+    centres = weights @ grid
+    widths = np.array([float((row >= 0.5 * row.max()).sum()) for row in table])
+    crs = CRS.from_epsg(EXAMPLE_CRS_EPSG)
+    x0, y0 = EXAMPLE_ORIGIN
+    lr = write_image(folder / f"lrhsi{suffix}", simulation.lrhsi, transform=Affine(EXAMPLE_HR_PIXEL * ratio, 0, x0, 0, -EXAMPLE_HR_PIXEL * ratio, y0),
+                     crs=crs, wavelengths=scene.wavelengths, fwhm=scene.fwhm, units=scene.units,
+                     description=f"LR-HSI simulated from Indian Pines (ratio {ratio}, shift {shift} LR px)")
+    hr = write_image(folder / f"hrmsi{suffix}", simulation.hrmsi, transform=Affine(EXAMPLE_HR_PIXEL, 0, x0, 0, -EXAMPLE_HR_PIXEL, y0),
+                     crs=crs, wavelengths=centres, fwhm=widths, units=scene.units,
+                     description=f"HR-MSI simulated from Indian Pines ({msi})")
+    return lr, hr, simulation
+
+
 __all__ = [
     "CHECKPOINT_RESPONSE_TOLERANCE", "DEFAULT_METHOD", "PairFusion", "PairGeometry", "PairReader", "TILED_METHODS",
     "check_msi_bands", "checkpoint_fit", "choose_method", "fit_response", "fit_statistics", "fuse_pair", "fuse_tile",
-    "pair_geometry", "sample_blocks",
+    "pair_geometry", "sample_blocks", "write_example_pair",
 ]

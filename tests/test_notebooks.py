@@ -23,7 +23,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-NAMES = ("01_degradation.ipynb", "02_training.ipynb", "03_analysis.ipynb")
+NAMES = ("01_degradation.ipynb", "02_training.ipynb", "03_analysis.ipynb", "04_real_pair.ipynb")
 METRICS = ("psnr", "sam", "rmse", "ergas", "ssim")
 
 
@@ -298,3 +298,43 @@ def test_analysis_notebook_weights_sparsity_and_cka_are_well_formed(analysis):
     assert len(record["cka_between_branches"]) == 6
     assert all(0.0 <= v <= 1.0 for v in record["cka_between_branches"].values())
     assert len(record["reading"]) == 5
+
+
+# --------------------------------------------------------------------------------------------
+# 04: a real pair
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_pair(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("nb04")
+    return workdir, run_notebook("04_real_pair.ipynb", workdir)
+
+
+def test_real_pair_notebook_recovers_the_known_pair(real_pair):
+    _, record = real_pair
+    assert record["ratio"] == 4
+    assert all(abs(a - b) < 0.05 for a, b in zip(record["shift_lr_px"], (0.3, -0.2)))
+    assert max(record["response_distance"]) < 0.5
+    assert record["output_transform"][:3] == [5.0, 0.0, 500000.0] and record["output_transform"][5] == 4480000.0
+    # Bicubic ignores the MSI: the truth puts it last.
+    assert record["ranking"]["psnr"][-1] == "bicubic"
+
+
+def test_real_pair_notebook_matches_the_cli(real_pair):
+    workdir, record = real_pair
+    pair = workdir / "out" / "pair"
+    done = subprocess.run(
+        [sys.executable, "-m", "s3rnet", "fuse", "--lrhsi", str(pair / "lrhsi.tif"), "--hrmsi", str(pair / "hrmsi.tif"),
+         "--out", str(workdir / "cli.tif"), "--method", "mtf-glp-hpm", "--tile", "48", "--report", str(workdir / "cli.json")],
+        cwd=workdir, capture_output=True, text=True, env=cli_environment(),
+    )
+    assert done.returncode == 0, done.stderr
+    cli = json.loads((workdir / "cli.json").read_text())
+    notebook = record["report"]
+    assert cli["registration"]["shift_lr_px"] == notebook["registration"]["shift_lr_px"]
+    for kind in ("spatial", "spectral"):
+        for key in ("psnr", "sam"):
+            assert math.isclose(cli["quality"]["consistency"][kind][key], notebook["quality"]["consistency"][kind][key], rel_tol=1e-6)
+    for key in ("d_lambda", "d_s", "qnr", "hqnr"):
+        assert math.isclose(cli["quality"]["no_reference"][key], notebook["quality"]["no_reference"][key], rel_tol=1e-6)
