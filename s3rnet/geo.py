@@ -97,8 +97,11 @@ class GeoImage:
         ys = (t.f, t.f + t.e * self.rows)
         return (min(xs), min(ys), max(xs), max(ys))
 
-    def read(self, rows: tuple[int, int] | None = None, cols: tuple[int, int] | None = None) -> np.ndarray:
+    def read(self, rows: tuple[int, int] | None = None, cols: tuple[int, int] | None = None,
+             bands: list[int] | None = None) -> np.ndarray:
         """A window ``rows[0]:rows[1], cols[0]:cols[1]`` (the whole image by default) as float32.
+
+        ``bands`` (0-based indices) reads only those bands, in that order.
 
         Returns
         -------
@@ -113,7 +116,13 @@ class GeoImage:
         c0, c1 = cols or (0, self.cols)
         if not (0 <= r0 < r1 <= self.rows and 0 <= c0 < c1 <= self.cols):
             raise SceneFormatError(f"{self.path}: window rows {r0}:{r1}, cols {c0}:{c1} leaves the {self.rows}x{self.cols} image")
-        block = self._read_envi(r0, r1, c0, c1) if self.kind == "ENVI" else self._read_geotiff(r0, r1, c0, c1)
+        chosen = list(range(self.bands)) if bands is None else [int(b) for b in bands]
+        if any(not 0 <= b < self.bands for b in chosen):
+            raise SceneFormatError(f"{self.path}: bands {chosen} outside its {self.bands} bands")
+        if self.kind == "ENVI":
+            block = self._read_envi(r0, r1, c0, c1, chosen)
+        else:
+            block = self._read_geotiff(r0, r1, c0, c1, chosen)
         bad = ~np.isfinite(block)
         if bad.any():
             r, c, b = np.argwhere(bad)[0]
@@ -123,15 +132,16 @@ class GeoImage:
             )
         return block
 
-    def _read_geotiff(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+    def _read_geotiff(self, r0: int, r1: int, c0: int, c1: int, bands: list[int]) -> np.ndarray:
         import rasterio
         from rasterio.windows import Window
 
         try:
             with rasterio.open(self.path) as source:
-                data = source.read(window=Window(c0, r0, c1 - c0, r1 - r0), masked=source.nodata is not None)
-                scales = np.asarray(source.scales, dtype=np.float64)
-                offsets = np.asarray(source.offsets, dtype=np.float64)
+                data = source.read([b + 1 for b in bands], window=Window(c0, r0, c1 - c0, r1 - r0),
+                                   masked=source.nodata is not None)
+                scales = np.asarray(source.scales, dtype=np.float64)[bands]
+                offsets = np.asarray(source.offsets, dtype=np.float64)[bands]
         except rasterio.errors.RasterioError as exc:
             raise SceneFormatError(f"{self.path}: could not read rows {r0}:{r1}, cols {c0}:{c1} ({exc})") from exc
         if np.ma.isMaskedArray(data):
@@ -141,7 +151,7 @@ class GeoImage:
             block = (block * scales.astype(np.float32) + offsets.astype(np.float32)).astype(np.float32)
         return block
 
-    def _read_envi(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+    def _read_envi(self, r0: int, r1: int, c0: int, c1: int, bands: list[int]) -> np.ndarray:
         from .data.readers import _envi_units
 
         info = self._envi
@@ -150,11 +160,11 @@ class GeoImage:
         # A fresh map per read: its pages leave the process when it is dropped.
         data = np.memmap(info["data"], dtype=info["dtype"], mode="r", offset=info["offset"], shape=shape)
         if info["interleave"] == "bsq":
-            block = np.moveaxis(np.asarray(data[:, r0:r1, c0:c1], dtype=np.float32), 0, -1)
+            block = np.moveaxis(np.asarray(data[bands, r0:r1, c0:c1], dtype=np.float32), 0, -1)
         elif info["interleave"] == "bil":
-            block = np.moveaxis(np.asarray(data[r0:r1, :, c0:c1], dtype=np.float32), 1, -1)
+            block = np.moveaxis(np.asarray(data[r0:r1, bands, c0:c1], dtype=np.float32), 1, -1)
         else:
-            block = np.array(data[r0:r1, c0:c1, :], dtype=np.float32)
+            block = np.array(data[r0:r1, c0:c1, bands], dtype=np.float32)
         del data
         block = np.ascontiguousarray(block)
         converted, _ = _envi_units(info["header"], block)

@@ -30,6 +30,7 @@ def test_round_trip_of_pixels_georeferencing_and_wavelengths(tmp_path, cube, ind
     np.testing.assert_allclose(image.fwhm, fwhm, atol=1e-4)
     np.testing.assert_array_equal(image.read(), cube)
     np.testing.assert_array_equal(image.read((3, 9), (5, 20)), cube[3:9, 5:20])
+    np.testing.assert_array_equal(image.read((3, 9), (5, 20), bands=[7, 2]), cube[3:9, 5:20][:, :, [7, 2]])
     assert image.bounds() == (500000.0, 4000000.0 - 600.0, 500000.0 + 720.0, 4000000.0)
 
 
