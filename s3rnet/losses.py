@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from .errors import ConfigError
 
-LOSSES = ("paper", "authors")
+LOSSES = ("paper", "authors", "band-balanced")
 
 # Keeps the spectral angle finite for all-zero spectra, and its gradient finite at 0 and 180
 # degrees (d acos / dx is infinite at +-1).
@@ -19,6 +19,9 @@ _COS_LIMIT = 1.0 - 1e-6
 # the band-wise term finite on dark bands.
 AUTHORS_TERM_WEIGHT = 0.1
 AUTHORS_BAND_EPS = 0.1
+# A band darker than this share of the batch's mean absolute truth is weighed as if it were this
+# bright, so that an all-dark band does not blow up the band-balanced loss.
+BAND_FLOOR = 1e-2
 
 
 def spectral_angle(estimate: torch.Tensor, reference: torch.Tensor, eps: float = SAM_EPS) -> torch.Tensor:
@@ -79,11 +82,34 @@ def authors_loss(estimate: torch.Tensor, reference: torch.Tensor) -> torch.Tenso
     )
 
 
+def band_balanced_l1(estimate: torch.Tensor, reference: torch.Tensor, floor: float = BAND_FLOOR) -> torch.Tensor:
+    """Mean over bands of each band's L1 relative to that band's brightness, on (B, C, H, W).
+
+    ``mean_c( mean_BHW |x - y|_c / max(mean_BHW |y|_c, floor * mean |y|) )``. PSNR, as the models
+    are scored, averages bands each with its own peak, so a band ten times darker than another
+    counts as much; plain L1 weighs it ten times less. Dividing by the band's mean absolute truth
+    over the batch (not per sample, which would amplify the noise of nearly black patches) gives
+    each band's relative error the same weight, as the score does. With ``"band"`` input
+    normalisation every band of the inputs already averages about 1 and this is close to L1.
+    """
+    brightness = reference.abs().mean(dim=(0, 2, 3))
+    brightness = torch.clamp(brightness, min=floor * float(brightness.mean()) + 1e-12)
+    return ((estimate - reference).abs().mean(dim=(0, 2, 3)) / brightness.detach()).mean()
+
+
+def band_balanced_loss(estimate: torch.Tensor, reference: torch.Tensor, sam_weight: float) -> torch.Tensor:
+    """:func:`band_balanced_l1` plus ``sam_weight`` times the mean spectral angle in radians."""
+    return band_balanced_l1(estimate, reference) + sam_weight * spectral_angle(estimate, reference)
+
+
 def training_loss(name: str, estimate: torch.Tensor, reference: torch.Tensor, sam_weight: float) -> torch.Tensor:
-    """The loss named in a training config: ``"paper"`` (:func:`fusion_loss` with ``sam_weight``)
-    or ``"authors"`` (:func:`authors_loss`, whose weights are fixed)."""
+    """The loss named in a training config: ``"paper"`` (:func:`fusion_loss` with ``sam_weight``),
+    ``"authors"`` (:func:`authors_loss`, whose weights are fixed) or ``"band-balanced"``
+    (:func:`band_balanced_loss` with ``sam_weight``)."""
     if name == "paper":
         return fusion_loss(estimate, reference, sam_weight)
     if name == "authors":
         return authors_loss(estimate, reference)
+    if name == "band-balanced":
+        return band_balanced_loss(estimate, reference, sam_weight)
     raise ConfigError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
