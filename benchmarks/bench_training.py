@@ -1,4 +1,4 @@
-"""Training throughput (samples per second) of the S3RNet presets, and the published runs' cost.
+"""Training throughput (samples per second, seconds per step) of the S3RNet presets, and the published runs' cost.
 
 For each preset the script times full optimisation steps of :mod:`s3rnet.training` on batches
 drawn by its own sampler (patch cut, spectral gain, degradation, normalisation, classical
@@ -14,6 +14,7 @@ Example
 -------
     python benchmarks/bench_training.py --threads 2 --steps 10
     OMP_NUM_THREADS=1 python benchmarks/bench_training.py --threads 1   # what a busy 2-core machine gets
+    OMP_NUM_THREADS=1 python benchmarks/bench_training.py --threads 1 --presets lite --config configs/generalise-oli4.json
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 import torch
 
 from s3rnet.inference import WEIGHTS_DIR, list_checkpoints, resolve_device
-from s3rnet.training import _optimisation_step, load_config, prepare_data, sample_batch, seeded_model
+from s3rnet.training import load_config, optimisation_step, prepare_data, sample_batch, seeded_model
 
 
 def time_steps(step, device: torch.device, steps: int) -> float:
@@ -59,11 +60,13 @@ def main() -> None:
     base = load_config(args.config)
     data = prepare_data(base)
     rng = np.random.default_rng(0)
-    bands = data.train.bands
+    bands = data.grid.bands
+    sources = ", ".join(f"{s['source']} {s['share']:.0%}" for s in data.sampler.describe())
     print(f"device {device} ({args.threads} CPU threads), batch {base.batch_size} x {base.patch_size}^2 patches, "
-          f"{bands} bands, skip {base.skip}, spectral gain {base.spectral_gain}")
+          f"{bands} bands (grid {data.grid.name}), sources {sources}, skip {base.skip}, loss {base.loss}, "
+          f"spectral gain {base.spectral_gain}")
 
-    batch = sample_batch(data.train.cube, data.srf, base, rng, data.train.wavelengths)
+    batch = sample_batch(data.sampler, data.srf, base, rng, data.grid.centres)
     conv = torch.nn.Conv2d(bands, bands, 3, padding=1, bias=False).to(device)
     truth = torch.from_numpy(batch[2]).to(device)
 
@@ -73,21 +76,23 @@ def main() -> None:
 
     reference_seconds = time_steps(reference, device, args.steps) / base.batch_size
     rows = [("reference: conv3x3 C->C fwd+bwd", 1.0 / reference_seconds, 1.0)]
+    sampling = time_steps(lambda: sample_batch(data.sampler, data.srf, base, rng, data.grid.centres), device, args.steps)
+    rows.append(("data side alone (sources, degradation, estimate)", base.batch_size / sampling, sampling / base.batch_size / reference_seconds))
     for preset in [p.strip() for p in args.presets.split(",") if p.strip()]:
         config = base.replace(preset=preset)
         model = seeded_model(config, bands, data.srf.shape[0]).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
 
         def step() -> None:
-            drawn = sample_batch(data.train.cube, data.srf, config, rng, data.train.wavelengths)
-            _optimisation_step(model, optimizer, drawn, config.sam_weight, device)
+            drawn = sample_batch(data.sampler, data.srf, config, rng, data.grid.centres)
+            optimisation_step(model, optimizer, drawn, config.sam_weight, device, config.loss)
 
         per_sample = time_steps(step, device, args.steps) / config.batch_size
         rows.append((f"{preset} training step", 1.0 / per_sample, per_sample / reference_seconds))
 
-    print(f"\n| what | samples / s | time per sample / reference |\n|---|---:|---:|")
+    print(f"\n| what | samples / s | s / step of {base.batch_size} | time per sample / reference |\n|---|---:|---:|---:|")
     for name, rate, ratio in rows:
-        print(f"| {name} | {rate:.2f} | {ratio:.1f} |")
+        print(f"| {name} | {rate:.2f} | {base.batch_size / rate:.3f} | {ratio:.1f} |")
 
     published = list_checkpoints()
     if published:

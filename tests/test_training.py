@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import shutil
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from s3rnet.inference import resolve_device
 from s3rnet.training import (
     TrainConfig,
     TrainingError,
+    degrade_patch,
     load_config,
     prepare_data,
     sample_batch,
@@ -29,6 +31,7 @@ from s3rnet.training import (
     spectral_angle,
     train,
     validate,
+    validate_all,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,8 +73,21 @@ def test_shipped_configs_load():
     lite = load_config(ROOT / "configs" / "lite-oli4.json")
     assert (lite.preset, lite.msi, lite.patch_size, lite.batch_size) == ("lite", "oli4", 48, 4)
     assert lite.skip == "gsa" and lite.spectral_gain > 0 and lite.noise_snr_db == (30.0, 50.0)
+    # A config from before sources existed trains on its scene's train region, on its bands.
+    assert lite.training_sources == ({"kind": "region", "weight": 1.0, "scene": "indian_pines", "region": "train"},)
+    assert lite.grid == "scene" and not lite.val_synthetic and lite.clean_fraction == 0
     six = load_config(ROOT / "configs" / "lite-oli6.json")
     assert six.replace(msi="oli4", out_dir=lite.out_dir) == lite
+    for recipe in ("paper", "generalise"):
+        four, six = (load_config(ROOT / "configs" / f"{recipe}-oli{m}.json") for m in (4, 6))
+        assert six.replace(msi="oli4", out_dir=four.out_dir) == four
+        assert four.grid == "aviris-172" and four.val_synthetic and four.val_snrs[0] == math.inf
+    paper = load_config(ROOT / "configs" / "paper-oli4.json")
+    assert (paper.preset, paper.patch_size, paper.batch_size, paper.skip) == ("paper", 128, 4, "none")
+    assert (paper.noise_snr_db, paper.noise_reference) == ((35.0, 35.0), "authors")
+    new = load_config(ROOT / "configs" / "generalise-oli4.json")
+    assert {s["kind"] for s in new.training_sources} == {"synthetic", "region"}
+    assert (new.loss, new.skip, new.noise_snr_db, new.clean_fraction) == ("band-balanced", "hysime-gsa", (10.0, 50.0), 0.2)
     ablation = {path.stem: load_config(path) for path in (ROOT / "configs" / "ablation").glob("*.json")}
     assert {"plain", "bicubic", "gsa", "gsa-gain"} <= set(ablation)
     assert ablation["plain"].skip == "none" and ablation["plain"].spectral_gain == 0
@@ -99,6 +115,17 @@ def test_shipped_configs_load():
         ({"loss": "l2"}, "'loss': unknown value 'l2'"),
         ({"noise_reference": "truth"}, "'noise_reference': unknown value 'truth'"),
         ({"attention": "linear"}, "'attention': unknown value 'linear'"),
+        ({"grid": "aviris-224"}, "'grid': unknown value 'aviris-224'"),
+        ({"clean_fraction": 1.5}, "'clean_fraction': a share between 0 and 1"),
+        ({"val_snr_db": []}, "'val_snr_db': an empty list"),
+        ({"sources": []}, "'sources': expected a non-empty list"),
+        ({"sources": [{"kind": "satellite"}]}, "entry 0: expected an object with \"kind\""),
+        ({"sources": [{"kind": "synthetic", "seed": 3}]}, "entry 0: unknown key.*seed"),
+        ({"sources": [{"kind": "synthetic", "weight": 0}]}, "entry 0: weight must be > 0"),
+        ({"sources": [{"kind": "synthetic", "units": "dn"}]}, "entry 0: units must be among"),
+        ({"sources": [{"kind": "region", "region": "test"}]}, "entry 0: never train .* on the test region"),
+        ({"sources": [{"kind": "folder", "path": "/no/such/folder"}]}, "entry 0: path '/no/such/folder' is not a folder"),
+        ({"sources": [{"kind": "synthetic", "size": 16}], "patch_size": 32}, "synthetic scenes of size 16 are smaller"),
     ],
 )
 def test_bad_configs_are_refused_naming_the_key(tmp_path, changes, message):
@@ -311,3 +338,171 @@ def test_sigkill_then_resume_ends_with_the_weights_of_an_uninterrupted_run(smoke
     assert [int(r["step"]) for r in rows] == list(range(1, smoke.steps + 1))
     assert [r["loss"] for r in rows] == [r["loss"] for r in expected]
     assert not list(killed.glob(".*.tmp"))
+
+
+# --------------------------------------------------------------------------------------------
+# Many sources on one grid, the recipe switches
+# --------------------------------------------------------------------------------------------
+
+
+def write_folder(folder: Path) -> Path:
+    """Two of the user's own scenes: an .npz with wavelengths (Indian Pines bands) and an ENVI
+    file, cut from the Indian Pines train region (never its val or test pixels)."""
+    from spectral.io import envi
+
+    from s3rnet.data import load_scene, split_region
+
+    region = split_region(load_scene("indian_pines"), "train")
+    folder.mkdir()
+    np.savez(folder / "tile_a.npz", cube=region.cube[:40, :40], wavelengths=region.wavelengths, fwhm=region.fwhm)
+    envi.save_image(
+        str(folder / "tile_b.hdr"), region.cube[40:80, 40:90], dtype=np.float32,
+        metadata={"wavelength": region.wavelengths.tolist(), "fwhm": region.fwhm.tolist()},
+    )
+    return folder
+
+
+def test_every_source_lands_on_the_training_grid_and_draws_are_reproducible(smoke, tmp_path):
+    from s3rnet.data.synthetic_split import load_synthetic_split
+
+    folder = write_folder(tmp_path / "mine")
+    config = smoke.replace(
+        sources=[{"kind": "synthetic", "size": 32, "units": ["radiance", "reflectance"]},
+                 {"kind": "region", "weight": 2}, {"kind": "folder", "path": str(folder)}],
+        grid="aviris-172", batch_size=6, skip="hysime-gsa",
+    )
+    data = prepare_data(config)
+    assert data.grid.bands == 172 and data.srf.shape == (4, 172)
+    assert [s["source"] for s in data.sampler.describe()] == ["synthetic", "indian_pines:train", f"folder:{folder}"]
+    assert [round(s["share"], 3) for s in data.sampler.describe()] == [0.25, 0.5, 0.25]
+    for source in data.sampler.sources:
+        rng = np.random.default_rng(1)
+        for _ in range(3):
+            source.new_batch()
+            assert source.patch(rng, 16).shape == (16, 16, 172)
+    # Synthetic training seeds come from the declared training range, never a val or test seed.
+    split = load_synthetic_split()
+    synthetic = data.sampler.sources[0]
+    seeds = {synthetic.scene(np.random.default_rng(k)).meta["seed"] for k in range(20)}
+    assert all(split.train_seeds[0] <= seed < split.train_seeds[1] for seed in seeds)
+    assert not seeds & set(split.val_seeds + split.test_seeds)
+
+    draw = lambda seed: sample_batch(data.sampler, data.srf, config, np.random.default_rng(seed), data.grid.centres)  # noqa: E731
+    first = draw(7)
+    assert [a.shape for a in first] == [(6, 172, 4, 4), (6, 4, 16, 16), (6, 172, 16, 16), (6, 172, 16, 16)]
+    assert all(np.array_equal(a, b) for a, b in zip(first, draw(7)))
+    assert not np.array_equal(first[2], draw(8)[2])
+
+
+def test_folder_problems_name_the_folder_or_the_file(smoke, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ConfigError, match=f"{empty}: no scene files"):
+        prepare_data(smoke.replace(sources=[{"kind": "folder", "path": str(empty)}]))
+    small = tmp_path / "small"
+    small.mkdir()
+    np.save(small / "tiny.npy", np.ones((8, 8, 200), np.float32))
+    with pytest.raises(ConfigError, match=r"tiny.npy: 8x8 pixels, smaller than the patch_size 16"):
+        prepare_data(smoke.replace(sources=[{"kind": "folder", "path": str(small)}]))
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    np.save(bare / "no_wavelengths.npy", np.ones((32, 32, 50), np.float32))
+    data = prepare_data(smoke.replace(sources=[{"kind": "folder", "path": str(bare)}]))
+    with pytest.raises(ConfigError, match=r"no_wavelengths.npy: no wavelengths, and 50 bands"):
+        sample_batch(data.sampler, data.srf, smoke, np.random.default_rng(0), data.grid.centres)
+
+
+def test_validation_uses_val_seeds_only_and_scores_each_set(smoke):
+    from s3rnet.data.synthetic_split import load_synthetic_split
+
+    config = smoke.replace(grid="aviris-172", val_synthetic=True, val_snr_db=[None, 15])
+    data = prepare_data(config)
+    split = load_synthetic_split()
+    names = [p.name for p in data.problems]
+    assert len(names) == 2 * (1 + len(split.val_seeds) * len(split.units))
+    assert {p.set for p in data.problems} == {"indian_pines:val", "synthetic:val"}
+    used = {int(name.split(":")[1].split("?")[0]) for name in names if name.startswith("synthetic:")}
+    assert used == set(split.val_seeds) and not used & set(split.test_seeds)
+    assert sum(name.endswith("at 15 dB") for name in names) == len(names) // 2
+    model = seeded_model(config, 172, 4)
+    scores = validate_all(model, data.problems, config.normalisation, torch.device("cpu"))
+    sets = scores["sets"]
+    assert scores["psnr"] == pytest.approx((sets["indian_pines:val"]["psnr"] + sets["synthetic:val"]["psnr"]) / 2)
+
+
+def test_clean_fraction_leaves_that_share_of_inputs_noise_free(smoke):
+    data = prepare_data(smoke)
+    truth = np.ascontiguousarray(data.train.cube[:16, :16])
+    clean = degrade_patch(truth, data.srf, smoke.replace(noise_snr_db=None), np.random.default_rng(0))[0]
+    config = smoke.replace(noise_snr_db=(10, 10), clean_fraction=0.3)
+    rng = np.random.default_rng(0)
+    untouched = [np.array_equal(degrade_patch(truth, data.srf, config, rng)[0], clean) for _ in range(400)]
+    assert 0.24 < np.mean(untouched) < 0.36
+    never = smoke.replace(noise_snr_db=(10, 10))
+    assert not any(np.array_equal(degrade_patch(truth, data.srf, never, rng)[0], clean) for _ in range(20))
+
+
+def test_band_balanced_loss_weighs_a_dark_band_like_a_bright_one():
+    from s3rnet.losses import band_balanced_l1, training_loss
+
+    generator = torch.Generator().manual_seed(0)
+    reference = torch.rand(2, 3, 8, 8, generator=generator) + 0.5
+    estimate = reference + 0.1 * torch.randn(2, 3, 8, 8, generator=generator)
+    darker = torch.tensor([1.0, 0.01, 1.0]).view(1, 3, 1, 1)
+    # Scaling a band (truth and error alike) leaves its relative error, and this loss, unchanged.
+    assert float(band_balanced_l1(estimate * darker, reference * darker)) == pytest.approx(float(band_balanced_l1(estimate, reference)), rel=1e-5)
+    l1 = lambda e, r: float((e - r).abs().mean())  # noqa: E731
+    assert l1(estimate * darker, reference * darker) < 0.7 * l1(estimate, reference)
+    estimate.requires_grad_(True)
+    loss = training_loss("band-balanced", estimate, reference, 0.1)
+    loss.backward()
+    assert torch.isfinite(estimate.grad).all()
+    black = torch.zeros(1, 2, 4, 4)
+    assert torch.isfinite(band_balanced_l1(black + 0.1, black))
+
+
+def test_a_many_source_run_resumes_exactly_and_records_its_recipe(smoke, tmp_path):
+    config = smoke.replace(
+        sources=[{"kind": "synthetic", "size": 32, "units": ["radiance", "reflectance"]}, {"kind": "region"}],
+        grid="aviris-172", steps=4, checkpoint_every=2, val_every=4, noise_snr_db=(10, 50), clean_fraction=0.25,
+        loss="band-balanced", skip="hysime-gsa", normalisation="global",
+    )
+    straight = train(config, tmp_path / "straight", progress=False)
+    first = train(config, tmp_path / "resumed", progress=False, max_steps_this_run=2)
+    second = train(config, tmp_path / "resumed", resume=True, progress=False)
+    assert first.losses + second.losses == straight.losses
+    assert_same_weights(second.last_checkpoint, straight.last_checkpoint)
+    model, metadata = load_checkpoint(straight.last_checkpoint)
+    assert metadata["bands"] == 172 and metadata["estimate"] == "hysime-gsa"
+    assert len(metadata["wavelengths_nm"]) == 172 and metadata["training"]["grid"] == "aviris-172"
+    assert [s["source"] for s in metadata["training"]["sources"]] == ["synthetic", "indian_pines:train"]
+    recorded = metadata["training"]["config"]
+    assert (recorded["loss"], recorded["clean_fraction"], recorded["noise_snr_db"]) == ("band-balanced", 0.25, [10.0, 50.0])
+
+
+def test_a_state_saved_before_sources_existed_resumes(uninterrupted, tmp_path):
+    config, full = uninterrupted
+    train(config, tmp_path, progress=False, max_steps_this_run=4)
+    state = json.loads((tmp_path / "state.json").read_text())
+    for key in ("sources", "grid", "val_synthetic", "clean_fraction"):
+        del state["config"][key]
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    resumed = train(config, tmp_path, resume=True, progress=False)
+    assert resumed.step == 6
+    assert_same_weights(resumed.last_checkpoint, full.last_checkpoint)
+
+
+def test_the_paper_config_runs_on_the_cpu_at_a_tiny_size(tmp_path):
+    """configs/paper-oli4.json is for torchrun on a GPU; here its recipe (grid, sources,
+    validation, loss, noise convention) runs two steps with the network and patches made tiny."""
+    config = load_config(
+        ROOT / "configs" / "paper-oli4.json", preset="tiny", patch_size=32, batch_size=2, steps=2, val_every=2,
+        checkpoint_every=2, val_snr_db=35,
+    )
+    result = train(config, tmp_path, progress=False)
+    assert result.finished and np.isfinite(result.losses).all()
+    assert set(result.best["sets"]) == {"indian_pines:val", "synthetic:val"}
+    _, metadata = load_checkpoint(result.last_checkpoint)
+    assert metadata["bands"] == 172 and metadata["normalisation"] == "minmax"
+    assert metadata["training"]["config"]["noise_reference"] == "authors"
+    assert "val_psnr[synthetic:val]" in log_rows(tmp_path)[0]

@@ -1,0 +1,158 @@
+"""Training problems: ground-truth patches from the sources, augmented, degraded, normalised.
+
+For each sample of a batch, in this order (every draw from the run's generator):
+
+1. a ``patch_size`` square from a source (:class:`~s3rnet.training.sources.PatchSampler`; a
+   synthetic source makes one scene per batch);
+2. one of the 8 flips and quarter turns;
+3. a smooth random spectral gain when ``spectral_gain`` is set (:func:`smooth_spectral_gain`);
+4. the degradation of the evaluation protocol (:mod:`s3rnet.degrade`): blur and decimation by the
+   PSF and ratio, AWGN on the LR-HSI at an SNR drawn in ``noise_snr_db`` (none for a share
+   ``clean_fraction`` of the samples), the MSI response;
+5. :class:`~s3rnet.degrade.InputNormalisation` fitted on the two inputs, which also scales the
+   ground truth, and the classical estimate the network corrects, when it corrects one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..degrade import InputNormalisation, add_awgn, spatial_degrade, spectral_degrade
+from ..estimates import ESTIMATES, classical_estimate
+from .config import TrainConfig
+from .sources import PatchSampler, PatchSource, random_square
+
+
+def smooth_spectral_gain(
+    wavelengths: np.ndarray, strength: float, rng: np.random.Generator, knots: int = 6
+) -> np.ndarray:
+    """A random gain curve ``exp(g(lambda))``, smooth across wavelength.
+
+    ``g`` takes independent normal values of standard deviation ``strength`` at ``knots``
+    wavelengths evenly spread over the cube's range (the first and last at its ends) and is
+    interpolated linearly between them, so neighbouring bands get nearly the same gain. It
+    teaches the network spectra it has not seen (other materials, illuminations, reflectance
+    instead of radiance); the log-ratio of a reflectance to a radiance spectrum spans about -1.3
+    to +2.7 over 500-2400 nm.
+
+    Parameters
+    ----------
+    wavelengths : ndarray, shape (C,)
+        Band centres in nm, in any order.
+    strength : float
+        Standard deviation of ``g`` at the knots.
+    rng : numpy.random.Generator
+    knots : int
+
+    Returns
+    -------
+    ndarray, shape (C,), float32
+    """
+    wavelengths = np.asarray(wavelengths, dtype=np.float64)
+    positions = np.linspace(wavelengths.min(), wavelengths.max(), knots)
+    values = rng.normal(0.0, strength, size=knots)
+    return np.exp(np.interp(wavelengths, positions, values)).astype(np.float32)
+
+
+def estimate_name(skip: str) -> str | None:
+    """The classical method a network trained with ``skip`` corrects, or None."""
+    return skip if skip in ESTIMATES else None
+
+
+class _Cube:
+    """A bare (H, W, C) cube as a source (the sampler's signature before sources existed)."""
+
+    name = "cube"
+
+    def __init__(self, cube: np.ndarray) -> None:
+        self.cube = cube
+
+    def patch(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return random_square(self.cube, rng, size)
+
+    def new_batch(self) -> None:
+        pass
+
+
+def augment(patch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One of the 8 flips and quarter turns of an (H, W, C) patch, contiguous."""
+    patch = np.rot90(patch, k=int(rng.integers(4)), axes=(0, 1))
+    if rng.integers(2):
+        patch = patch[:, ::-1]
+    return np.ascontiguousarray(patch)
+
+
+def degrade_patch(
+    truth: np.ndarray,
+    srf: np.ndarray,
+    config: TrainConfig,
+    rng: np.random.Generator,
+    wavelengths: np.ndarray | None = None,
+) -> list[np.ndarray]:
+    """One training problem from a ground-truth patch, in normalised units.
+
+    Returns
+    -------
+    list of ndarray
+        LR-HSI (h, w, C), HR-MSI (H, W, M), truth (H, W, C), and the classical estimate
+        (H, W, C) when ``config.skip`` names one.
+    """
+    low = spatial_degrade(truth, config.ratio, config.psf)
+    if config.noise_snr_db is not None and not (config.clean_fraction > 0 and rng.random() < config.clean_fraction):
+        noise = {"reference": config.noise_reference}
+        if config.noise_reference == "authors":
+            noise["truth_range"] = (float(truth.min()), float(truth.max()))
+        low = add_awgn(low, float(rng.uniform(*config.noise_snr_db)), rng, **noise)
+    high = spectral_degrade(truth, srf)
+    scales = InputNormalisation.fit(low, high, config.normalisation)
+    low, high = scales.normalise(low, high)
+    sample = [low, high, scales.normalise_truth(truth)]
+    estimate = estimate_name(config.skip)
+    if estimate is not None:
+        sample.append(classical_estimate(estimate, low, high, config.ratio, config.psf, wavelengths))
+    return sample
+
+
+def sample_batch(
+    source: PatchSampler | PatchSource | np.ndarray,
+    srf: np.ndarray,
+    config: TrainConfig,
+    rng: np.random.Generator,
+    wavelengths: np.ndarray | None = None,
+) -> tuple[np.ndarray, ...]:
+    """Draw a batch of simulated fusion problems, normalised from their inputs alone (module
+    docstring).
+
+    Parameters
+    ----------
+    source : PatchSampler, a source, or ndarray of shape (H, W, C)
+        Where the ground-truth patches come from; a cube (a training region) is one source.
+    srf : ndarray, shape (M, C)
+    config : TrainConfig
+    rng : numpy.random.Generator
+        Source of every draw.
+    wavelengths : ndarray, shape (C,), optional
+        Band centres of the training grid; needed for the spectral gain (band indices are used
+        without them) and HySime's band order.
+
+    Returns
+    -------
+    lrhsi : ndarray, shape (B, C, p / r, p / r), float32
+    hrmsi : ndarray, shape (B, M, p, p), float32
+    truth : ndarray, shape (B, C, p, p), float32
+    estimate : ndarray, shape (B, C, p, p), float32
+        Only when ``config.skip`` names a classical estimate.
+    """
+    if isinstance(source, np.ndarray):
+        source = _Cube(source)
+    axis = np.arange(srf.shape[1], dtype=np.float64) if wavelengths is None else wavelengths
+    samples: list[list[np.ndarray]] = []
+    source.new_batch()
+    for _ in range(config.batch_size):
+        patch = augment(source.patch(rng, config.patch_size), rng)
+        if config.spectral_gain > 0:
+            patch = patch * smooth_spectral_gain(axis, config.spectral_gain, rng)
+        samples.append(degrade_patch(patch, srf, config, rng, wavelengths))
+    return tuple(
+        np.stack(images).transpose(0, 3, 1, 2).astype(np.float32) for images in zip(*samples)
+    )
