@@ -68,7 +68,7 @@ def mirrored_index(length: int, period: int):
 def build_pair(folder: Path, size: int) -> tuple[Path, Path]:
     """The mirrored Indian Pines pair as two georeferenced ENVI files (written in strips)."""
     import numpy as np
-    from affine import Affine
+    from rasterio.transform import Affine
     from rasterio.crs import CRS
 
     from s3rnet.data import load_scene

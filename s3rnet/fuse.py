@@ -169,7 +169,7 @@ def pair_geometry(hsi: GeoImage, msi: GeoImage, ratio: int | None = None) -> Pai
 
 
 def _georeferenced_geometry(hsi: GeoImage, msi: GeoImage, ratio: int | None, steps: list[str]) -> PairGeometry:
-    from affine import Affine
+    from rasterio.transform import Affine
 
     if not same_crs(hsi.crs, msi.crs):
         raise ShapeError(
@@ -908,7 +908,7 @@ def write_example_pair(
     simulation : Simulation
         With the truth, the true response and the protocol, to check the pipeline's estimates.
     """
-    from affine import Affine
+    from rasterio.transform import Affine
     from rasterio.crs import CRS
 
     from .data import load_scene

@@ -291,7 +291,7 @@ def _open_envi(path: Path) -> GeoImage:
 
 
 def _envi_georeferencing(path: Path, header: dict) -> tuple[object | None, object | None, list[str]]:
-    from affine import Affine
+    from rasterio.transform import Affine
     from rasterio.crs import CRS
 
     notes: list[str] = []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from affine import Affine
+from rasterio.transform import Affine
 from rasterio.crs import CRS
 
 from s3rnet.checkpoints import checkpoint_metadata, save_checkpoint
@@ -281,3 +281,13 @@ def test_cli_fuse_bad_input_exits_2_with_the_message(tmp_path, scene, clean):
     )
     assert done.returncode == 2
     assert "not an integer" in done.stderr and str(hr) in done.stderr and not (tmp_path / "o.tif").exists()
+
+
+def test_a_method_that_needs_the_whole_scene_is_refused_above_its_limit(tmp_path, scene, clean, monkeypatch):
+    import s3rnet.fuse as fuse_module
+
+    lr, hr = write_pair(tmp_path, clean, scene)
+    monkeypatch.setattr(fuse_module, "WHOLE_SCENE_PIXELS", 64 * 64)
+    with pytest.raises(ShapeError, match=r"cnmf unmixes the whole scene at once .* 96x96 HR pixels .* run in tiles"):
+        fuse_pair(lr, hr, tmp_path / "out.tif", method="cnmf", msi_response="oli4")
+    assert not (tmp_path / "out.tif").exists() and not (tmp_path / "out.tif.part").exists()

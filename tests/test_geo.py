@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rasterio
-from affine import Affine
+from rasterio.transform import Affine
 from rasterio.crs import CRS
 
 from s3rnet.errors import SceneDataError, SceneFormatError
