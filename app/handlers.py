@@ -302,8 +302,13 @@ def compute_result(scene, settings: FusionSettings, progress: ProgressCallback |
     """Run a fusion in its lane (see :class:`~app.results.FusionLanes`), reusing the metrics'
     statistics of a stored result of the same region."""
     report = progress or (lambda fraction, message: None)
-    scorer = RESULTS.scorer_for(lambda r: (r.settings.scene, r.settings.region) == (settings.scene, settings.region))
-    if settings.adapt_steps > 0 and MODEL in settings.methods:
+    adapting = settings.adapt_steps > 0 and MODEL in settings.methods
+    # A scorer is held for the whole of an evaluation, adaptation included: an adapting run gets
+    # its own, or a plain fusion of the same region would wait for it while the adaptation waits
+    # for the plain fusion.
+    scorer = None if adapting else RESULTS.scorer_for(
+        lambda r: (r.settings.scene, r.settings.region) == (settings.scene, settings.region))
+    if adapting:
         def step(fraction: float, message: str) -> None:
             if LANES.plain_wanted:
                 report(fraction, "paused for another user's fusion")

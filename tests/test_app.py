@@ -732,3 +732,38 @@ def test_checkpoint_follows_the_msi_response(indian_pines):
     assert result.methods == ["bicubic"] and result.fused_method is None
     note = next(note for note in result.notes if note.startswith("S3RNet did not run"))
     assert "trained on HR-MSI images of the oli4 response" in note and "simulates the oli6 response" in note
+
+
+@needs_checkpoint
+def test_plain_fusion_goes_ahead_of_a_running_adaptation(monkeypatch, indian_pines):
+    """Same region, same metrics scorer: the plain fusion finishes while the adaptation is still at it."""
+    try:
+        handlers.library.checkpoint_metadata(CHECKPOINT)
+    except S3RNetError as exc:
+        pytest.skip(f"the checkpoint cannot run with this network: {exc}")
+    monkeypatch.setattr(handlers, "RESULTS", results.ResultStore(2**40))
+    plain = compute.FusionSettings(region="split:test", methods=("s3rnet", "bicubic"), checkpoint=CHECKPOINT)
+    handlers.fuse(plain, None)  # a stored result of the region, whose scorer the others are offered
+    adapting, done = threading.Event(), threading.Event()
+
+    def adapt() -> None:
+        settings = compute.FusionSettings(region="split:test", methods=("s3rnet",), checkpoint=CHECKPOINT,
+                                          adapt_steps=200, seed=1)
+        handlers.fuse(settings, None, progress=lambda fraction, message: "adapting" in message and adapting.set())
+        done.set()
+
+    worker = threading.Thread(target=adapt, daemon=True)
+    worker.start()
+    assert adapting.wait(300)
+    answers: list = []
+    other = threading.Thread(target=lambda: answers.append(handlers.fuse(
+        compute.FusionSettings(region="split:test", methods=("s3rnet", "bicubic"), checkpoint=CHECKPOINT, seed=2),
+        None)), daemon=True)
+    other.start()
+    other.join(300)
+    assert answers, "the plain fusion never finished (each waited for the other)"
+    result, _, reused = answers[0]
+    assert not reused and result.fused_method == "s3rnet"
+    assert not done.is_set()  # the adaptation gave way and is still running
+    worker.join(900)
+    assert done.is_set()
