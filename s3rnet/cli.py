@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     authors.add_argument("--ratio", type=int, default=4, help="spatial ratio (not recorded in the tensors)")
     authors.add_argument("--heads", type=int, default=4, help="SSAWB heads (fixed at 4 in their code)")
 
-    train = commands.add_parser("train", help="train S3RNet on simulated problems from a scene's training region")
+    train = commands.add_parser("train", help="train S3RNet on problems simulated from the config's sources (train regions, synthetic scenes, a folder of scenes)")
     train.add_argument("--config", required=True, help="training config (JSON), e.g. configs/lite-oli4.json")
     train.add_argument("--out", help="output directory (default: the config's out_dir)")
     train.add_argument("--resume", action="store_true", help="continue the run saved in the output directory")
