@@ -340,8 +340,10 @@ def fit_response(
         support = None
         if msi.wavelengths is not None and hsi.wavelengths is not None:
             support = band_support(msi.wavelengths, msi.fwhm, hsi.wavelengths)
-        fit = estimate_response(lrhsi, lrmsi, hsi.wavelengths, band_names=names, support=support)
-        return fit
+        try:
+            return estimate_response(lrhsi, lrmsi, hsi.wavelengths, band_names=names, support=support)
+        except ShapeError as exc:
+            raise ShapeError(f"{msi.path} against {hsi.path}: {exc}") from exc
     try:
         if spec in MSI_RESPONSES:
             response, names = named_response(spec, hsi.wavelengths, hsi.fwhm)
