@@ -25,6 +25,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -263,3 +264,23 @@ def test_no_serious_accessibility_violations(server_url, browser, axe_script, wi
         assert not serious, "\n".join(serious)
     finally:
         context.close()
+
+
+def test_closing_the_tab_frees_its_session(server_url, browser):
+    from app.state import OPEN_SESSIONS
+
+    context, page = _open(browser, server_url, 1280, 800)
+    before = len(OPEN_SESSIONS)
+    title = _profile_title(page)
+    image = page.locator("#rgb-fused img").first
+    box = image.bounding_box()
+    image.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.25})  # this session now has state
+    page.wait_for_function("before => document.querySelector('#profile .gtitle').textContent !== before",
+                           arg=title, timeout=30_000)
+    assert len(OPEN_SESSIONS) == before + 1
+    context.close()
+    for _ in range(120):  # gradio calls the unload event when the page's heartbeat stream ends
+        if len(OPEN_SESSIONS) == before:
+            break
+        threading.Event().wait(0.5)
+    assert len(OPEN_SESSIONS) == before
