@@ -171,8 +171,16 @@ def test_a_checkpoint_runs_in_blended_tiles(tmp_path, scene, clean, tiny_checkpo
 def test_an_estimated_response_far_from_the_checkpoints_is_refused_with_the_distance(tmp_path, scene, tiny_checkpoint):
     sim = simulate(scene.cube[48:144, :96], scene.wavelengths, scene.fwhm, msi="s2-4")
     lr, hr = write_pair(tmp_path, sim, scene)
-    with pytest.raises(Exception, match=r"differs from the pair's by 0\.\d+ .*tolerance 0.25"):
+    with pytest.raises(Exception, match=r"differs from the pair's by 0\.\d+ .*tolerance 0.25.*leaves .*% of the MSI "
+                                        r"bands' variance unexplained, against 0.00%"):
         fuse_pair(lr, hr, tmp_path / "out.tif", checkpoint=str(tiny_checkpoint), msi_response="s2-4")
+
+
+def test_an_estimated_response_of_the_checkpoints_sensor_fits(tmp_path, scene, clean, tiny_checkpoint):
+    lr, hr = write_pair(tmp_path, clean, scene)
+    result = fuse_pair(lr, hr, tmp_path / "out.tif", checkpoint=str(tiny_checkpoint), msi_response="estimate")
+    method = result.report["method"]
+    assert method["kind"] == "checkpoint" and method["response_distance"] > 0.0
 
 
 def test_without_a_method_a_fitting_checkpoint_or_mtf_glp_hpm_runs_and_the_report_says_why(tmp_path, scene, clean):
