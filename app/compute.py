@@ -262,8 +262,15 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
     simulation = evaluation.simulation
     report(0.97, "preparing the views")
     protocol = _json_safe(evaluation.protocol)
+    # Methods the library passed over (S3RNet on a scene its grid does not cover) and why.
+    for method, reason in (protocol.get("skipped") or {}).items():
+        notes.append(f"{METHOD_LABELS.get(method, method)} did not run: {reason}")
     if protocol.get("grid") not in (None, "the scene's own bands"):
         notes.append(f"The scene was resampled onto the bands of checkpoint {protocol['grid']}.")
+    filled = (protocol.get("filled_bands") or {}).get("wavelengths_nm")
+    if filled:
+        notes.append(f"{len(filled)} bands the scene lacks were filled for S3RNet's input "
+                     f"({filled[0]:g}-{filled[-1]:g} nm); no score counts them.")
     result = FusionResult(
         settings=settings,
         scene_name=scene.name,
