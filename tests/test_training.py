@@ -21,6 +21,7 @@ from s3rnet.checkpoints import CheckpointError, check_compatible, load_checkpoin
 from s3rnet.errors import ConfigError
 from s3rnet.inference import resolve_device
 from s3rnet.training import (
+    FolderSource,
     TrainConfig,
     TrainingError,
     degrade_patch,
@@ -346,11 +347,12 @@ def test_sigkill_then_resume_ends_with_the_weights_of_an_uninterrupted_run(smoke
 
 
 def write_folder(folder: Path) -> Path:
-    """Two of the user's own scenes: an .npz with wavelengths (Indian Pines bands) and an ENVI
-    file, cut from the Indian Pines train region (never its val or test pixels)."""
+    """Three of the user's own scenes: an .npz with wavelengths (Indian Pines bands), an ENVI
+    file and a GeoTIFF, cut from the Indian Pines train region (never its val or test pixels)."""
     from spectral.io import envi
 
     from s3rnet.data import load_scene, split_region
+    from s3rnet.geo import write_image
 
     region = split_region(load_scene("indian_pines"), "train")
     folder.mkdir()
@@ -359,9 +361,11 @@ def write_folder(folder: Path) -> Path:
         str(folder / "tile_b.hdr"), region.cube[40:80, 40:90], dtype=np.float32,
         metadata={"wavelength": region.wavelengths.tolist(), "fwhm": region.fwhm.tolist()},
     )
+    write_image(folder / "tile_c.tif", region.cube[50:96, :36], wavelengths=region.wavelengths, fwhm=region.fwhm)
     return folder
 
 
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")  # a bare tile, as users have
 def test_every_source_lands_on_the_training_grid_and_draws_are_reproducible(smoke, tmp_path):
     from s3rnet.data.synthetic_split import load_synthetic_split
 
@@ -375,7 +379,10 @@ def test_every_source_lands_on_the_training_grid_and_draws_are_reproducible(smok
     assert data.grid.bands == 172 and data.srf.shape == (4, 172)
     assert [s["source"] for s in data.sampler.describe()] == ["synthetic", "indian_pines:train", f"folder:{folder}"]
     assert [round(s["share"], 3) for s in data.sampler.describe()] == [0.25, 0.5, 0.25]
-    for source in data.sampler.sources:
+    folder_source = data.sampler.sources[2]
+    assert [p.name for p in folder_source.files] == ["tile_a.npz", "tile_b.hdr", "tile_c.tif"]
+    one_file_each = [FolderSource((path,), data.grid, path.name) for path in folder_source.files]
+    for source in [*data.sampler.sources, *one_file_each]:
         rng = np.random.default_rng(1)
         for _ in range(3):
             source.new_batch()
