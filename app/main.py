@@ -645,10 +645,14 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
 
 
 def _view_image(elem_id: str, view: tuple[Any, str]) -> gr.Image:
-    """A result image showing ``view`` = (array, caption): not editable, PNG (exact colours), clickable."""
+    """A result image showing ``view`` = (array, caption): not editable, PNG (exact colours), clickable.
+
+    At least 400 px wide: on a 1024 or 1280 px projector the images stack, each as wide as the
+    results column; wider screens put two or three side by side.
+    """
     return gr.Image(view[0], label=view[1], interactive=False, format="png", elem_id=elem_id,
                     elem_classes=["view-image"], buttons=["download", "fullscreen"], show_label=True,
-                    min_width=200)
+                    min_width=400)
 
 
 # Readable on a projector: help and secondary text dark enough for a contrast of at least 7:1 on

@@ -25,8 +25,9 @@ COLOUR_MODES = {
     "false colour (NIR, red, green)": (860.0, 650.0, 550.0),
 }
 DEFAULT_COLOUR_MODE = "true colour"
-# Longest side of a displayed image in screen pixels: three fit side by side on a 1280 px projector.
-DISPLAY_SIDE = 420
+# Longest side of a displayed image in screen pixels: one image fills the results column of a
+# 1024 or 1280 px projector (the browser shrinks it where the column is narrower, never enlarges it).
+DISPLAY_SIDE = 600
 STRETCH_PERCENTILES = (2.0, 98.0)
 # A jump between consecutive sorted wavelengths larger than this many typical spacings is a gap
 # in the band list (water absorption, removed bands): plots leave it empty instead of bridging it.
