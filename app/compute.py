@@ -24,15 +24,11 @@ from . import library
 from .scenes import RATIO, cut_region, region_box
 
 FAST_BASELINES = ("bicubic", "gsa", "mtf-glp-hpm")
+# Offered, off at start-up: fast, and the one to compare with on noisy inputs.
+EXTRA_BASELINES = ("hysime-gsa",)
 SLOW_BASELINES = ("cnmf",)
 MODEL = "s3rnet"
-METHOD_LABELS = {
-    "s3rnet": "S3RNet",
-    "bicubic": "Bicubic",
-    "gsa": "GSA",
-    "mtf-glp-hpm": "MTF-GLP-HPM",
-    "cnmf": "CNMF",
-}
+METHOD_LABELS = {"s3rnet": "S3RNet", **{name: info.label for name, info in library.METHOD_INFO.items()}}
 TRUTH = "ground truth"
 LOW_RES = "LR-HSI (upsampled)"
 # Test-time adaptation: steps when the "adapt to this scene" switch is on.
@@ -45,7 +41,8 @@ ProgressCallback = Callable[[float, str], None]
 class FusionSettings:
     """Every choice behind one fusion run (what the page's controls hold).
 
-    ``lrhsi_snr_db`` / ``hrmsi_snr_db`` are ``inf`` for no noise; ``checkpoint`` is None when
+    ``lrhsi_snr_db`` / ``hrmsi_snr_db`` are ``inf`` for no noise, measured as ``snr_reference``
+    says (:func:`s3rnet.degrade.add_awgn`: ``"scene"``, or the authors' code's ``"authors"``); ``checkpoint`` is None when
     S3RNet is not asked for or no weights exist; ``adapt_steps`` (test-time adaptation) and
     ``project`` (projection of S3RNet's output onto its inputs) apply to S3RNet only.
     """
@@ -62,6 +59,7 @@ class FusionSettings:
     checkpoint: str | None = None
     adapt_steps: int = 0
     project: bool = False
+    snr_reference: str = "scene"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly (``inf`` written as the string ``"inf"``, as the library does)."""
@@ -237,6 +235,7 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
     common = dict(
         msi=settings.msi, psf=settings.psf, ratio=RATIO, snr_db=settings.lrhsi_snr_db,
         hrmsi_snr_db=settings.hrmsi_snr_db, shift=tuple(settings.shift), seed=int(settings.seed),
+        snr_reference=settings.snr_reference,
     )
 
     def evaluate(chosen: list[str]):

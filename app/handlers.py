@@ -260,7 +260,7 @@ def load_upload(files: Sequence[str] | str | None, wavelengths_text: str, sessio
 def make_settings(scene: str, region: str, msi: str, psf: str, lrhsi_no_noise: bool, lrhsi_snr_db: float,
                   hrmsi_no_noise: bool, hrmsi_snr_db: float, shift_rows: float, shift_cols: float, seed: float,
                   methods: Sequence[str], checkpoint: str | None, adapt: bool, adapt_steps: float,
-                  project: bool = False) -> FusionSettings:
+                  project: bool = False, snr_reference: str = "scene") -> FusionSettings:
     """The page's control values as :class:`FusionSettings` (checked)."""
     def snr(no_noise: bool, value: float, what: str) -> float:
         if no_noise or value is None:
@@ -270,6 +270,10 @@ def make_settings(scene: str, region: str, msi: str, psf: str, lrhsi_no_noise: b
             raise ConfigError(f"{what} SNR must lie between 5 and 50 dB (or tick 'no noise'), got {value:g}")
         return value
 
+    if snr_reference not in library.SNR_REFERENCES:
+        raise ConfigError(
+            f"unknown SNR convention {snr_reference!r}; choose one of {', '.join(library.SNR_REFERENCES)}"
+        )
     if seed is None or float(seed) != int(float(seed)) or int(float(seed)) < 0:
         raise ConfigError(f"the seed must be a whole number of at least 0, got {seed!r}")
     if isinstance(methods, str):
@@ -281,7 +285,7 @@ def make_settings(scene: str, region: str, msi: str, psf: str, lrhsi_no_noise: b
         shift=(float(shift_rows or 0.0), float(shift_cols or 0.0)), seed=int(float(seed)),
         methods=tuple(m.strip() for m in methods), checkpoint=None if checkpoint in (None, "", NO_CHECKPOINT) else checkpoint,
         adapt_steps=int(adapt_steps) if adapt and MODEL in methods else 0,
-        project=bool(project) and MODEL in methods,
+        project=bool(project) and MODEL in methods, snr_reference=snr_reference,
     )
 
 
@@ -420,6 +424,8 @@ def status_text(result: FusionResult, origin: str = "") -> str:
     noise = "no noise" if math.isinf(s.lrhsi_snr_db) else f"LR-HSI SNR {s.lrhsi_snr_db:g} dB"
     if not math.isinf(s.hrmsi_snr_db):
         noise += f", HR-MSI SNR {s.hrmsi_snr_db:g} dB"
+    if s.snr_reference == "authors" and noise != "no noise":
+        noise += " (the authors' convention)"
     adapt = ""
     if result.model is not None and getattr(result.model, "adapt_seconds", 0):
         adapt = f", S3RNet adapted to the scene in {result.model.adapt_seconds:.1f} s"

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from s3rnet import evaluation as _evaluation
+from s3rnet.baselines import METHOD_INFO
+from s3rnet.degrade import SNR_REFERENCES
 from s3rnet import inference as _inference
 from s3rnet.data import Scene
 from s3rnet.metrics import Scorer
@@ -87,6 +89,7 @@ def run_evaluation(
     project: bool = False,
     progress: ProgressCallback | None = None,
     scorer: Scorer | None = None,
+    snr_reference: str = "scene",
 ) -> _evaluation.Evaluation:
     """``s3rnet.evaluation.run_evaluation`` on an already chosen region (``split=None``).
 
@@ -96,7 +99,7 @@ def run_evaluation(
     return _evaluation.run_evaluation(
         scene, split=None, methods=list(methods), msi=msi, psf=psf, ratio=ratio, snr_db=snr_db,
         hrmsi_snr_db=hrmsi_snr_db, shift=shift, seed=seed, checkpoint=checkpoint, adapt_steps=adapt_steps,
-        project=project, progress=progress, scorer=scorer,
+        project=project, progress=progress, scorer=scorer, snr_reference=snr_reference,
     )
 
 

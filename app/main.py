@@ -80,8 +80,10 @@ _STARTUP_FUTURE = _start_startup_fusion() if __name__ == "__main__" else None
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from app import handlers, views  # noqa: E402
-from app.compute import DEFAULT_ADAPT_STEPS, FAST_BASELINES, METHOD_LABELS, MODEL, SLOW_BASELINES, FusionResult  # noqa: E402
+from app import handlers, pair, views  # noqa: E402
+from app.compute import (  # noqa: E402
+    DEFAULT_ADAPT_STEPS, EXTRA_BASELINES, FAST_BASELINES, METHOD_LABELS, MODEL, SLOW_BASELINES, FusionResult,
+)
 from app.state import OPEN_SESSIONS, SessionState, close_session  # noqa: E402
 from s3rnet.degrade import PSFS  # noqa: E402
 from s3rnet.errors import S3RNetError  # noqa: E402
@@ -221,7 +223,6 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
             elem_id="title",
         )
         with gr.Tabs(elem_id="app-tabs"):
-            # A second top-level tab (a user's own LR-HSI + HR-MSI pair) goes beside this one.
             with gr.Tab("Simulate and fuse", id="simulate"):
                 with gr.Row(equal_height=True, elem_id="fuse-bar"):
                     scene = gr.Dropdown(
@@ -257,6 +258,13 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                                 info="White Gaussian noise on the LR-HSI; lower is noisier (the paper: 35 and 15).",
                                 elem_id="lrhsi-snr",
                             )
+                            snr_reference = gr.Radio(
+                                [("our convention: power of the image in scene units", "scene"),
+                                 ("the authors' code: power of the tile mapped to [-1, 1] by the truth's range", "authors")],
+                                value="scene", label="How the SNR is measured",
+                                info="The authors' 35 and 15 dB are about 2.5 dB noisier than ours on Indian Pines.",
+                                elem_id="snr-reference",
+                            )
                             hrmsi_no_noise = gr.Checkbox(True, label="HR-MSI: no noise", elem_id="hrmsi-no-noise")
                             hrmsi_snr_db = gr.Slider(5, 50, value=35, step=1, label="HR-MSI SNR (dB), when noisy",
                                                      info="The same on the HR-MSI.", elem_id="hrmsi-snr")
@@ -269,6 +277,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                                              elem_id="seed")
                         with gr.Accordion("Methods and checkpoint", open=False, elem_id="methods-box"):
                             method_choices = [(METHOD_LABELS[m], m) for m in (MODEL, *FAST_BASELINES)]
+                            method_choices += [(f"{METHOD_LABELS[m]} (robust to noise)", m) for m in EXTRA_BASELINES]
                             method_choices += [(f"{METHOD_LABELS[m]} (slow: seconds to a minute)", m) for m in SLOW_BASELINES]
                             methods = gr.CheckboxGroup(
                                 method_choices, value=list(settings.methods), label="Methods",
@@ -397,6 +406,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                                 spectra = gr.JSON(first["spectra"], label="Spectra of the pixel", elem_id="spectra")
                                 evaluation = gr.JSON(first["evaluation"], label="Protocol and metrics (all digits)",
                                                      elem_id="evaluation")
+            pair.build_pair_tab()
 
         overview_outputs = [
             metrics, evaluation, rgb_truth, rgb_lrhsi, rgb_hrmsi, rgb_fused, rgb_baseline, rgb_caption, profile, spectra,
@@ -477,7 +487,8 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
         def fuse(scene: str, region: str, msi: str, psf: str, lrhsi_no_noise: bool, lrhsi_snr_db: float,
                  hrmsi_no_noise: bool, hrmsi_snr_db: float, shift_rows: float, shift_cols: float, seed: float,
                  methods: list[str], checkpoint: str | None, adapt: bool, adapt_steps: float, project: bool,
-                 colour_mode: str, baseline: str | None, state, progress=gr.Progress(), request: gr.Request = None):
+                 colour_mode: str, baseline: str | None, snr_reference: str, state, progress=gr.Progress(),
+                 request: gr.Request = None):
             """Simulate the LR-HSI and HR-MSI from a region of a scene, fuse them and score each method.
 
             Every parameter defaults to the start-up settings. Returns the status, the metrics table,
@@ -490,6 +501,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                 settings = handlers.make_settings(
                     scene, region, msi, psf, lrhsi_no_noise, lrhsi_snr_db, hrmsi_no_noise, hrmsi_snr_db,
                     shift_rows, shift_cols, seed, methods or [], checkpoint, adapt, adapt_steps, project,
+                    snr_reference,
                 )
                 result, state, reused = handlers.fuse(
                     settings, state, startup, progress=lambda fraction, message: progress(fraction, desc=message)
@@ -527,7 +539,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
 
         fuse_inputs = [scene, region, msi, psf, lrhsi_no_noise, lrhsi_snr_db, hrmsi_no_noise, hrmsi_snr_db,
                        shift_rows, shift_cols, seed, methods, checkpoint, adapt, adapt_steps, project,
-                       colour_mode, baseline, session]
+                       colour_mode, baseline, snr_reference, session]
         # The first tab comes back with the fusion; the other tabs fill in just after. Progress
         # shows in the status line under the Fuse button; the results then scroll into view.
         fuse_button.click(

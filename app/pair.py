@@ -355,7 +355,8 @@ def build_pair_tab() -> dict[str, Any]:
         fuse_button.click(
             fuse_handler, inputs=[lr_files, hr_files, response, method, csv_file, register, out_format, band, row, col],
             outputs=[state, status, low_res, fused, band_plot, spectra, maps, table, response_plot, downloads],
-            api_name="pair_fuse",
+            # Its own lane: a large pair never holds up the simulated fusions of a class.
+            api_name="pair_fuse", concurrency_id="pair", concurrency_limit=1,
         )
         band.release(band_handler, inputs=[state, band], outputs=band_plot, api_name="pair_band")
         for control in (row, col):

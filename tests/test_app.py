@@ -195,6 +195,9 @@ def test_settings_from_controls_are_checked():
     with pytest.raises(ConfigError, match="seed"):
         handlers.make_settings("indian_pines", "whole", "oli4", "box", True, 35, True, 35, 0, 0, 1.5,
                                ["gsa"], None, False, 0)
+    with pytest.raises(ConfigError, match="unknown SNR convention 'percent'"):
+        handlers.make_settings("indian_pines", "whole", "oli4", "box", False, 15, True, 35, 0, 0, 0,
+                               ["gsa"], None, False, 0, snr_reference="percent")
 
 
 def test_fusion_result_matches_the_library(test_result, test_region):
@@ -475,7 +478,9 @@ def test_server_opens_with_a_complete_result(server):
     client = _client(url)
     info = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert {"/fuse", "/spectrum", "/load_scene", "/export_cube", "/export_metrics", "/export_spectra"} <= set(info)
+    assert {"/pair_example", "/pair_fuse", "/pair_pixel"} <= set(info)  # the "Your own pair" tab
     assert all(p["parameter_has_default"] for p in info["/fuse"]["parameters"])
+    assert "snr_reference" in [p["parameter_name"] for p in info["/fuse"]["parameters"]]
     assert [p["parameter_name"] for p in info["/spectrum"]["parameters"]] == ["x", "y"]
     startup = demo.startup_result
     assert startup.shape == (48, 144, 200) and set(FAST) <= set(startup.methods)  # the test region
@@ -524,6 +529,23 @@ def test_fuse_and_spectrum_equal_the_cli(server, tmp_path, indian_pines):
     bicubic = get_method("bicubic")(simulation.inputs())
     np.testing.assert_allclose(values["spectra"]["Bicubic"], bicubic[11, 40, order], rtol=1e-5)
     np.testing.assert_allclose(values["spectra"][compute.LOW_RES], simulation.lrhsi[2, 10, order], rtol=1e-6)
+
+
+def test_authors_snr_convention_and_hysime_gsa_through_the_api(server, tmp_path):
+    _, url = server
+    client = _client(url)
+    methods = ["gsa", "hysime-gsa"]
+    outputs = client.predict(region="split:test", psf="gaussian", lrhsi_no_noise=False, lrhsi_snr_db=30, seed=5,
+                             methods=methods, snr_reference="authors", api_name="/fuse")
+    status, evaluation = outputs[0], outputs[2]
+    assert "(the authors' convention)" in status and evaluation["protocol"]["snr_reference"] == "authors"
+    cli = _cli_metrics(tmp_path, methods, ["--snr-reference", "authors"])
+    for method in methods:
+        assert evaluation["methods"][method]["psnr"] == pytest.approx(cli["methods"][method]["psnr"], rel=1e-6)
+    # Their 30 dB is noisier than ours: GSA, which keeps the noise, scores lower than at our 30 dB.
+    ours = client.predict(region="split:test", psf="gaussian", lrhsi_no_noise=False, lrhsi_snr_db=30, seed=5,
+                          methods=methods, api_name="/fuse")[2]
+    assert evaluation["methods"]["gsa"]["psnr"] < ours["methods"]["gsa"]["psnr"] - 1
 
 
 def test_details_fill_the_other_tabs_for_the_sessions_last_fusion(server, indian_pines):
