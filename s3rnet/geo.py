@@ -252,36 +252,14 @@ _UTM_DATUMS = ("WGS-84", "WGS84")
 
 
 def _open_envi(path: Path) -> GeoImage:
-    from spectral.io import envi
+    from .data.readers import _envi_spectral_metadata, read_envi_layout
 
-    from .data.readers import _ENVI_DTYPES, _envi_data_file, _envi_spectral_metadata
-
-    try:
-        header = envi.read_envi_header(str(path))
-    except Exception as exc:  # SPy raises several unrelated types for a bad header
-        raise SceneFormatError(f"{path}: not a readable ENVI header ({exc})") from exc
-    try:
-        rows, cols, bands = (int(header[k]) for k in ("lines", "samples", "bands"))
-        code = int(header["data type"])
-    except KeyError as exc:
-        raise SceneFormatError(f"{path}: ENVI header lacks the field {exc.args[0]!r}") from exc
-    except ValueError as exc:
-        raise SceneFormatError(f"{path}: ENVI header has a non-numeric size ({exc})") from exc
-    if code not in _ENVI_DTYPES:
-        raise SceneFormatError(f"{path}: unsupported ENVI data type {code}")
+    layout = read_envi_layout(path)
+    header, rows, cols, bands = layout.header, layout.lines, layout.samples, layout.bands
     interleave = str(header.get("interleave", "bsq")).lower()
     if interleave not in ("bsq", "bil", "bip"):
         raise SceneFormatError(f"{path}: unknown interleave {interleave!r}")
-    dtype = np.dtype(_ENVI_DTYPES[code]).newbyteorder(">" if int(header.get("byte order", 0)) == 1 else "<")
-    data = _envi_data_file(path)
-    offset = int(header.get("header offset", 0))
-    expected = offset + rows * cols * bands * dtype.itemsize
-    actual = data.stat().st_size
-    if actual != expected:
-        raise SceneFormatError(
-            f"{data}: holds {actual} bytes, but its header ({path.name}: {rows} lines x {cols} samples x "
-            f"{bands} bands of type {code}) needs {expected}; the file was cut short, or the header disagrees"
-        )
+    data, dtype, offset = layout.data_file, layout.dtype, layout.offset
     spectral = _envi_spectral_metadata(path, header)
     transform, crs, notes = _envi_georeferencing(path, header)
     units = "reflectance" if "reflectance scale factor" in header else str(header.get("data units", "unknown"))

@@ -94,7 +94,7 @@ def test_writer_accumulates_and_bad_files_are_named(tmp_path, cube):
     with pytest.raises(SceneFormatError, match=r"missing\.tif: no such file"):
         open_image(tmp_path / "missing.tif")
     (tmp_path / "acc.img").write_bytes(b"\0" * 100)
-    with pytest.raises(SceneFormatError, match=r"acc\.img: holds 100 bytes, but its header"):
+    with pytest.raises(SceneFormatError, match=r"acc\.img: truncated: 100 bytes, but its header"):
         open_image(tmp_path / "acc.hdr")
     (tmp_path / "junk.tif").write_bytes(b"not a tiff")
     with pytest.raises(SceneFormatError, match=r"junk\.tif: not a readable GeoTIFF"):

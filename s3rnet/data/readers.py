@@ -7,6 +7,7 @@ into one :class:`~s3rnet.errors.S3RNetError` that names the file and what is wro
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -136,17 +137,37 @@ def _read_envi(path: Path, variable: str | None) -> tuple[np.ndarray, dict]:
     return cube, found
 
 
-def read_envi_raw(path: str | Path) -> tuple[np.ndarray, dict]:
-    """The stored numbers of an ENVI image, as float32, with its parsed header.
+@dataclass(frozen=True)
+class EnviLayout:
+    """Where and how an ENVI image's numbers are stored, checked against its data file.
 
-    The size of the data file is checked against the header first, so that a truncated file or
-    a header that disagrees with its data is named as such.
-
-    Returns
-    -------
-    cube : ndarray, shape (lines, samples, bands), float32
+    Attributes
+    ----------
     header : dict
+        The parsed header.
+    lines, samples, bands : int
+    code : int
+        ENVI data type code.
+    dtype : numpy.dtype
+        The stored type, with the header's byte order.
+    data_file : Path
+    offset : int
+        Header offset in bytes.
     """
+
+    header: dict
+    lines: int
+    samples: int
+    bands: int
+    code: int
+    dtype: np.dtype
+    data_file: Path
+    offset: int
+
+
+def read_envi_layout(path: str | Path) -> EnviLayout:
+    """Parse an ENVI header and find its data file, whose size must match the header exactly,
+    so that a truncated file or a header that disagrees with its data is named as such."""
     from spectral.io import envi
 
     path = Path(path)
@@ -163,9 +184,10 @@ def read_envi_raw(path: str | Path) -> tuple[np.ndarray, dict]:
         raise SceneFormatError(f"{path}: ENVI header has a non-numeric size ({exc})") from exc
     if code not in _ENVI_DTYPES:
         raise SceneFormatError(f"{path}: unsupported ENVI data type {code}")
+    dtype = np.dtype(_ENVI_DTYPES[code]).newbyteorder(">" if int(header.get("byte order", 0)) == 1 else "<")
     data_file = _envi_data_file(path)
     offset = int(header.get("header offset", 0))
-    expected = offset + lines * samples * bands * np.dtype(_ENVI_DTYPES[code]).itemsize
+    expected = offset + lines * samples * bands * dtype.itemsize
     actual = data_file.stat().st_size
     if actual < expected:
         raise SceneFormatError(
@@ -179,12 +201,28 @@ def read_envi_raw(path: str | Path) -> tuple[np.ndarray, dict]:
             f"({path.name}: {lines} lines x {samples} samples x {bands} bands) describes; "
             f"the header disagrees with the data (band count or size)"
         )
+    return EnviLayout(header, lines, samples, bands, code, dtype, data_file, offset)
+
+
+def read_envi_raw(path: str | Path) -> tuple[np.ndarray, dict]:
+    """The stored numbers of an ENVI image, as float32, with its parsed header
+    (checked first by :func:`read_envi_layout`).
+
+    Returns
+    -------
+    cube : ndarray, shape (lines, samples, bands), float32
+    header : dict
+    """
+    from spectral.io import envi
+
+    path = Path(path)
+    layout = read_envi_layout(path)
     try:
-        image = envi.open(str(path), str(data_file))
+        image = envi.open(str(path), str(layout.data_file))
         cube = np.asarray(image.open_memmap(), dtype=np.float32)
     except Exception as exc:
         raise SceneFormatError(f"{path}: could not read the ENVI data ({exc})") from exc
-    return cube, header
+    return cube, layout.header
 
 
 def _envi_data_file(path: Path) -> Path:
