@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -200,11 +201,8 @@ def sensor_response_table(name: str) -> tuple[np.ndarray, np.ndarray]:
 def sensor_response(
     name: str, wavelengths: np.ndarray, fwhm: np.ndarray | None = None
 ) -> np.ndarray:
-    """A real sensor's spectral response on the cube's bands.
-
-    Each MSI band's 1 nm response is integrated against a Gaussian model of each cube band
-    (centre ``wavelengths[c]``, width ``fwhm[c]``; the mean spacing of the bands when FWHM is
-    unknown), then each row is normalised to sum to one.
+    """A real sensor's spectral response on the cube's bands (:func:`response_on_cube_bands` of
+    its official 1 nm table).
 
     Raises
     ------
@@ -214,22 +212,62 @@ def sensor_response(
     """
     if name not in _SENSOR_BANDS:
         raise ConfigError(f"unknown MSI response {name!r}; choose one of {', '.join(MSI_RESPONSES)}")
+    grid, responses = sensor_response_table(name)
+    _, _, band_names = _SENSOR_BANDS[name]
+    return response_on_cube_bands(grid, responses, wavelengths, fwhm, band_names, f"MSI response {name!r}")
+
+
+def response_on_cube_bands(
+    grid: np.ndarray,
+    responses: np.ndarray,
+    wavelengths: np.ndarray,
+    fwhm: np.ndarray | None = None,
+    band_names: Sequence[str] | None = None,
+    source: str = "MSI response",
+) -> np.ndarray:
+    """A tabulated MSI response integrated against Gaussian models of the cube's bands.
+
+    Each MSI band's response is integrated against a Gaussian model of each cube band (centre
+    ``wavelengths[c]``, width ``fwhm[c]``; the median spacing of the bands when FWHM is unknown),
+    then each row is normalised to sum to one.
+
+    Parameters
+    ----------
+    grid : ndarray, shape (L,)
+        Wavelengths (nm) of the table, finely and evenly sampled (1 nm for the official tables).
+    responses : ndarray, shape (M, L)
+        Each MSI band's relative response, >= 0.
+    wavelengths, fwhm : ndarray, shape (C,)
+        Band centres and widths (nm) of the cube.
+    band_names : sequence of str, optional
+        MSI band names for messages (1, 2, ... when omitted).
+    source : str
+        What the response is, for messages.
+
+    Returns
+    -------
+    ndarray, shape (M, C)
+        Rows sum to one.
+
+    Raises
+    ------
+    ResponseRangeError
+        When less than 90% of an MSI band's response falls on the cube's bands.
+    """
     wavelengths = np.asarray(wavelengths, dtype=float)
     if fwhm is None:
         spacing = np.median(np.diff(np.sort(wavelengths))) if wavelengths.size > 1 else 10.0
         fwhm = np.full_like(wavelengths, spacing)
-    fwhm = np.asarray(fwhm, dtype=float)
-    grid, responses = sensor_response_table(name)
-    sigma = fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+    sigma = np.asarray(fwhm, dtype=float) / (2.0 * np.sqrt(2.0 * np.log(2.0)))
     band_shapes = np.exp(-0.5 * ((grid[None, :] - wavelengths[:, None]) / sigma[:, None]) ** 2)
     # How well each nm of the spectrum is observed by some cube band (1 inside the cube's range).
     observed = np.minimum(band_shapes.sum(axis=0), 1.0)
-    coverage = (responses * observed).sum(axis=1) / responses.sum(axis=1)
-    _, _, band_names = _SENSOR_BANDS[name]
-    for band, share in zip(band_names, coverage):
+    coverage = (responses * observed).sum(axis=1) / np.maximum(responses.sum(axis=1), 1e-300)
+    names = band_names or [str(i + 1) for i in range(responses.shape[0])]
+    for band, share in zip(names, coverage):
         if share < _MIN_RESPONSE_COVERAGE:
             raise ResponseRangeError(
-                f"MSI response {name!r}: only {100 * share:.0f}% of band {band}'s response falls "
+                f"{source}: only {100 * share:.0f}% of MSI band {band}'s response falls "
                 f"on the cube's wavelengths ({wavelengths.min():.0f}-{wavelengths.max():.0f} nm)"
             )
     matrix = responses @ band_shapes.T

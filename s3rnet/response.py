@@ -29,7 +29,8 @@ import numpy as np
 from scipy.linalg import solve_triangular
 from scipy.optimize import nnls
 
-from .errors import ConfigError, ResponseRangeError, SceneFormatError, ShapeError, WavelengthError
+from .degrade import response_on_cube_bands
+from .errors import ConfigError, SceneFormatError, ShapeError, WavelengthError
 
 # A response fit explaining less than this share of an MSI band's variance gets a warning.
 MIN_EXPLAINED = 0.9
@@ -37,8 +38,6 @@ MIN_EXPLAINED = 0.9
 # matrix; chosen on the Indian Pines training region (rows 0:96) with the OLI response, checked
 # on the test region with OLI and Sentinel-2 (tests/test_response.py).
 SMOOTHNESS = 1e-3
-# Share of a tabulated band's response that must fall on the HSI's bands (as in s3rnet.degrade).
-MIN_COVERAGE = 0.9
 
 
 @dataclass(frozen=True)
@@ -110,16 +109,15 @@ def response_on_bands(
     grid: np.ndarray, table: np.ndarray, wavelengths: np.ndarray, fwhm: np.ndarray | None = None,
     band_names: list[str] | None = None, source: str = "table",
 ) -> np.ndarray:
-    """A tabulated response integrated against Gaussian models of the HSI's bands.
-
-    The same model as :func:`s3rnet.degrade.sensor_response`, for any table.
+    """A tabulated response, resampled to 1 nm, on the HSI's bands
+    (:func:`s3rnet.degrade.response_on_cube_bands`, the model of the sensor responses).
 
     Parameters
     ----------
     grid : ndarray, shape (L,)
         Wavelengths (nm) of the table, ascending.
     table : ndarray, shape (M, L)
-        Each MSI band's relative response.
+        Each MSI band's relative response (negative values are taken as 0).
     wavelengths, fwhm : ndarray, shape (C,)
         HSI band centres and widths (nm); widths default to the band spacing.
 
@@ -133,26 +131,10 @@ def response_on_bands(
     ResponseRangeError
         When less than 90% of a band's response falls on the HSI's bands.
     """
-    wavelengths = np.asarray(wavelengths, dtype=float)
-    if fwhm is None:
-        spacing = np.median(np.diff(np.sort(wavelengths))) if wavelengths.size > 1 else 10.0
-        fwhm = np.full_like(wavelengths, spacing)
-    sigma = np.asarray(fwhm, dtype=float) / (2.0 * np.sqrt(2.0 * np.log(2.0)))
     # Resampled to 1 nm first, so that a coarse table is integrated as finely as pyrsr's.
     fine = np.arange(np.floor(grid.min()), np.ceil(grid.max()) + 1.0)
     table = np.stack([np.interp(fine, grid, np.clip(row, 0.0, None), left=0.0, right=0.0) for row in table])
-    shapes = np.exp(-0.5 * ((fine[None, :] - wavelengths[:, None]) / sigma[:, None]) ** 2)
-    observed = np.minimum(shapes.sum(axis=0), 1.0)
-    coverage = (table * observed).sum(axis=1) / np.maximum(table.sum(axis=1), 1e-300)
-    names = band_names or [str(i + 1) for i in range(table.shape[0])]
-    for name, share in zip(names, coverage):
-        if share < MIN_COVERAGE:
-            raise ResponseRangeError(
-                f"{source}: only {100 * share:.0f}% of MSI band {name}'s response falls on the HSI's "
-                f"wavelengths ({wavelengths.min():.0f}-{wavelengths.max():.0f} nm)"
-            )
-    matrix = table @ shapes.T
-    return matrix / matrix.sum(axis=1, keepdims=True)
+    return response_on_cube_bands(fine, table, wavelengths, fwhm, band_names, source)
 
 
 def read_response_csv(
