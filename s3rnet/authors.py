@@ -46,7 +46,7 @@ from .checkpoints import CheckpointError, checkpoint_metadata, save_checkpoint, 
 from .data.grids import AVIRIS_172
 from .degrade import binning_response
 from .errors import S3RNetError
-from .models import BRANCH_NAMES, PRESETS, S3RNet, S3RNetConfig
+from .models import PRESETS, S3RNet, S3RNetConfig
 
 # Their module prefix of each of our branches.
 BRANCH_PREFIXES = {"Q": "h", "K": "m", "V": "mh", "Z": "hm"}
