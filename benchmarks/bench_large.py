@@ -67,7 +67,6 @@ def mirrored_index(length: int, period: int):
 
 def build_pair(folder: Path, size: int) -> tuple[Path, Path]:
     """The mirrored Indian Pines pair as two georeferenced ENVI files (written in strips)."""
-    import numpy as np
     from rasterio.transform import Affine
     from rasterio.crs import CRS
 
