@@ -16,7 +16,8 @@ is given, so a run's patches follow from its saved generator state and nothing e
 
 from __future__ import annotations
 
-import functools
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -130,7 +131,8 @@ class FolderSource:
     """Every scene file of a folder (:data:`FOLDER_SUFFIXES`), sorted by path.
 
     ENVI and GeoTIFF files are read one window at a time (a folder of thousands of tiles never
-    sits in memory); ``.mat``, ``.npy`` and ``.npz`` files are read whole, the last few kept.
+    sits in memory); ``.mat``, ``.npy`` and ``.npz`` files are read whole, the last few kept
+    (``.mat`` and ``.npz`` also once when the folder is scanned, to check their size).
     Files must carry wavelengths unless they are already on the grid's band count and order
     (then the grid's are assumed); a problem with a file is an error naming it.
     """
@@ -138,6 +140,7 @@ class FolderSource:
     files: tuple[Path, ...]
     grid: SpectralGrid
     name: str
+    _whole: OrderedDict[Path, Scene] = field(default_factory=OrderedDict, init=False, repr=False)
 
     @classmethod
     def scan(cls, folder: str | Path, grid: SpectralGrid, size: int, recursive: bool = True) -> FolderSource:
@@ -155,13 +158,22 @@ class FolderSource:
     def patch(self, rng: np.random.Generator, size: int) -> np.ndarray:
         path = self.files[int(rng.integers(len(self.files)))]
         try:
-            return _folder_patch(path, self.grid, rng, size)
+            return _folder_patch(path, self.grid, rng, size, self._read_whole)
         except S3RNetError as exc:
             message = str(exc)
             raise type(exc)(message if str(path) in message else f"{path}: {message}") from exc
 
     def new_batch(self) -> None:
         pass
+
+    def _read_whole(self, path: Path) -> Scene:
+        # Files without a windowed reader: the last few stay in memory (a pure cache of the file).
+        if path not in self._whole:
+            self._whole[path] = read_scene(path)
+            while len(self._whole) > _WHOLE_FILE_CACHE:
+                self._whole.popitem(last=False)
+        self._whole.move_to_end(path)
+        return self._whole[path]
 
 
 def _spatial_shape(path: Path) -> tuple[int, int]:
@@ -175,15 +187,12 @@ def _spatial_shape(path: Path) -> tuple[int, int]:
         if array.ndim != 3:
             raise ConfigError(f"{path}: a {array.ndim}-D array, not a (rows, cols, bands) cube")
         return int(array.shape[0]), int(array.shape[1])
-    return _whole_scene(path).shape[:2]
+    return read_scene(path).shape[:2]
 
 
-@functools.lru_cache(maxsize=_WHOLE_FILE_CACHE)
-def _whole_scene(path: Path) -> Scene:
-    return read_scene(path)
-
-
-def _folder_patch(path: Path, grid: SpectralGrid, rng: np.random.Generator, size: int) -> np.ndarray:
+def _folder_patch(
+    path: Path, grid: SpectralGrid, rng: np.random.Generator, size: int, read_whole: Callable[[Path], Scene]
+) -> np.ndarray:
     suffix = path.suffix.lower()
     if suffix in (".hdr", *GEOTIFF_SUFFIXES):
         image = open_image(path)
@@ -192,7 +201,7 @@ def _folder_patch(path: Path, grid: SpectralGrid, rng: np.random.Generator, size
         window = image.read((row, row + size), (col, col + size))
         scene = Scene(cube=window, wavelengths=image.wavelengths, fwhm=image.fwhm, units=image.units, name=path.stem, source=str(path))
     else:
-        whole = _whole_scene(path)
+        whole = read_whole(path)
         scene = whole.with_cube(np.ascontiguousarray(random_square(whole.cube, rng, size)))
     if scene.wavelengths is None:
         if scene.bands != grid.bands:
