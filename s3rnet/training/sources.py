@@ -32,7 +32,7 @@ from ..geo import GEOTIFF_SUFFIXES, open_image
 from .config import TRAINING_GRIDS, TrainConfig
 
 FOLDER_SUFFIXES = tuple(dict.fromkeys(SCENE_SUFFIXES + GEOTIFF_SUFFIXES))
-# Files read whole (no windowed reader) kept in memory, most recent first.
+# Files read whole (no windowed reader) that a folder source keeps in memory.
 _WHOLE_FILE_CACHE = 8
 
 
