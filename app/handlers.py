@@ -103,9 +103,23 @@ def checkpoint_summary(name: str | None) -> str:
     if "psnr" in validation:
         parts.append(f"validation PSNR {validation['psnr']:.2f} dB")
     training = meta.get("training") or {}
-    if training.get("scene"):
+    if training.get("sources"):
+        shares = ", ".join(f"{s['source']} {100 * s['share']:.0f}%" for s in training["sources"])
+        parts.append(f"trained on {shares}")
+    elif training.get("scene"):
         parts.append(f"trained on {training['scene']} ({training.get('region', '?')} region)")
     return ", ".join(parts)
+
+
+def trained_regions(training: dict, scene: str) -> list[str]:
+    """The regions of ``scene`` a checkpoint was trained or selected on, from its sidecar's
+    ``training`` record (one region, or the ``SCENE:REGION`` entries of its sources)."""
+    names = [training.get("region"), training.get("val_region")] if training.get("scene") == scene else []
+    for entry in training.get("sources") or []:
+        source_scene, _, region = str(entry.get("source", "")).partition(":")
+        if source_scene == scene and region:
+            names.append(region)
+    return list(dict.fromkeys(name for name in names if name))
 
 
 def training_overlap_note(result: FusionResult) -> str | None:
@@ -117,16 +131,16 @@ def training_overlap_note(result: FusionResult) -> str | None:
         meta = library.checkpoint_metadata(checkpoint)
         from s3rnet.data import load_split
 
-        training = meta.get("training") or {}
-        if training.get("scene") != result.scene_name:
+        names = trained_regions(meta.get("training") or {}, result.scene_name)
+        if not names:
             return None
         split = load_split(result.scene_name)
     except (S3RNetError, OSError):
         return None
     (r0, r1), (c0, c1) = result.box
     seen = []
-    for name in (training.get("region"), training.get("val_region")):
-        if name and name in split.regions:
+    for name in names:
+        if name in split.regions:
             (a0, a1), (b0, b1) = split.regions[name]
             if r0 < a1 and a0 < r1 and c0 < b1 and b0 < c1:
                 seen.append(name)

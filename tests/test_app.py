@@ -183,6 +183,15 @@ def test_wavelengths_typed_by_the_user():
         scenes.parse_wavelengths("blue, green", 2)
 
 
+def test_regions_a_checkpoint_saw_come_from_its_sources_too():
+    single = {"scene": "indian_pines", "region": "train", "val_region": "val"}
+    assert handlers.trained_regions(single, "indian_pines") == ["train", "val"]
+    assert handlers.trained_regions(single, "synthetic:3") == []
+    sources = {"scene": "indian_pines", "region": None, "val_region": "val",
+               "sources": [{"source": "synthetic", "share": 0.75}, {"source": "indian_pines:train", "share": 0.25}]}
+    assert handlers.trained_regions(sources, "indian_pines") == ["val", "train"]
+
+
 def test_settings_from_controls_are_checked():
     settings = handlers.make_settings("indian_pines", "split:test", "oli6", "gaussian", False, 20, True, 35,
                                       0.5, -1, 7, ["gsa"], "none", True, 40, True)
