@@ -143,12 +143,13 @@ def test_notebook_01_runs_in_jupyterlab_and_renders_widgets_and_plotly(jupyterla
 
             # ipywidgets controls and plotly figures, rendered by their front-end extensions.
             assert page.locator(".jp-OutputArea-output .widget-slider").count() >= 5
-            # Four FigureWidgets (anywidget views inside the ipywidgets boxes) and four static
-            # figures (plotly's JupyterLab renderer): every figure of the notebook is drawn.
+            # Four FigureWidgets (anywidget views inside the ipywidgets boxes) and five static
+            # figures (plotly's JupyterLab renderer; the fifth shows how a synthetic scene is made):
+            # every figure of the notebook is drawn.
             live = page.locator(".jp-OutputArea .widget-vbox .js-plotly-plot")
             live.first.wait_for(timeout=60_000)
             assert live.count() == 4
-            assert page.locator(".jp-OutputArea .js-plotly-plot").count() == 8
+            assert page.locator(".jp-OutputArea .js-plotly-plot").count() == 9
             # The explorer's FigureWidget followed the sliders that the notebook set from code.
             page.locator(".js-plotly-plot", has_text="LR-HSI, ratio 8").wait_for(timeout=60_000)
 
