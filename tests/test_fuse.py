@@ -156,16 +156,29 @@ def tiny_checkpoint(tmp_path_factory, scene):
     return save_checkpoint(tmp_path_factory.mktemp("tiny") / "tiny", model, metadata)
 
 
-def test_a_checkpoint_runs_in_blended_tiles(tmp_path, scene, clean, tiny_checkpoint):
+def test_a_checkpoint_runs_in_tiles_that_equal_one_pass(tmp_path, scene, clean, tiny_checkpoint):
     lr, hr = write_pair(tmp_path, clean, scene)
     whole = fuse_pair(lr, hr, tmp_path / "whole.tif", checkpoint=str(tiny_checkpoint), msi_response="oli4", tile=1024)
-    tiled = fuse_pair(lr, hr, tmp_path / "tiled.tif", checkpoint=str(tiny_checkpoint), msi_response="oli4", tile=48)
+    tiled = fuse_pair(lr, hr, tmp_path / "tiled.tif", checkpoint=str(tiny_checkpoint), msi_response="oli4", tile=32)
     assert whole.report["method"]["kind"] == "checkpoint" and whole.report["method"]["response_distance"] < 1e-9
-    assert tiled.report["tiling"]["overlap_hr_px"] == 16 and tiled.report["tiling"]["tiles"] == 9
+    assert tiled.report["tiling"]["halo_hr_px"] == 96 and tiled.report["tiling"]["tiles"] == 9
     a, b = open_image(tiled.output).read(), open_image(whole.output).read()
-    # Blending keeps the seams: the tiles see less context than the whole, and agree to about 1%.
-    assert np.sqrt(np.mean((a - b) ** 2)) < 0.01 * np.sqrt(np.mean(b**2))
     assert np.isfinite(a).all()
+    assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max()
+
+
+def test_the_published_checkpoint_and_its_gsa_estimate_in_tiles_equal_one_pass(tmp_path):
+    """lite-oli4 corrects GSA: its estimate's statistics are fitted once, so tiles agree too."""
+    from s3rnet.fuse import write_example_pair
+
+    lr, hr, _ = write_example_pair(tmp_path, msi="oli4", shift=(0.0, 0.0), size=144)
+    whole = fuse_pair(lr, hr, tmp_path / "whole.tif", checkpoint="lite-oli4", msi_response="oli4", tile=1024)
+    # 81 tiles of 16 px, most of which see much less than the whole pair.
+    tiled = fuse_pair(lr, hr, tmp_path / "tiled.tif", checkpoint="lite-oli4", msi_response="oli4", tile=16)
+    assert tiled.report["tiling"]["tiles"] == 81 and tiled.report["tiling"]["estimate"] == "gsa"
+    assert tiled.report["tiling"]["estimate_statistics"] == "fitted once on the LR sample"
+    a, b = open_image(tiled.output).read(), open_image(whole.output).read()
+    assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max()
 
 
 def test_an_estimated_response_far_from_the_checkpoints_is_refused_with_the_distance(tmp_path, scene, tiny_checkpoint):
