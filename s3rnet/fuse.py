@@ -777,26 +777,36 @@ def _bar(total: int, enabled: bool, label: str):
     return tqdm(total=total, desc=label, unit="tile")
 
 
-def _run_classical(method: str, context: TileContext, reader: PairReader, writer: RasterWriter, tile: int,
-                   notify: ProgressCallback, progress_bar: bool) -> dict:
-    ratio = context.ratio
+def _fuse_in_tiles(reader: PairReader, writer: RasterWriter, tile: int, halo: int, fuse_window: Callable,
+                   label: str, notify: ProgressCallback, progress_bar: bool) -> int:
+    """Run ``fuse_window(lr, hr)`` on each ``tile`` x ``tile`` core read with ``halo`` HR pixels
+    around it, and write the core of its output; returns the number of tiles."""
+    ratio = reader.geometry.ratio
     big_h, big_w = reader.geometry.hr_shape
-    halo = ratio * (8 + (math.ceil(3 * gaussian_sigma(ratio, context.mtf)) // ratio if context.psf == "gaussian" else 0))
     cores = [(r, c) for r in range(0, big_h, tile) for c in range(0, big_w, tile)]
-    bar = _bar(len(cores), progress_bar, method)
+    bar = _bar(len(cores), progress_bar, label)
     for index, (r, c) in enumerate(cores):
         r1, c1 = min(r + tile, big_h), min(c + tile, big_w)
         a0, a1, b0, b1 = max(0, r - halo), min(big_h, r1 + halo), max(0, c - halo), min(big_w, c1 + halo)
         lr = reader.lr(a0 // ratio, a1 // ratio, b0 // ratio, b1 // ratio)
-        fused = fuse_tile(method, lr, reader.hr(a0, a1, b0, b1), context)
-        writer.write(r, c, fused[r - a0 : r1 - a0, c - b0 : c1 - b0])
+        fused = fuse_window(lr, reader.hr(a0, a1, b0, b1))
+        writer.write(r, c, np.asarray(fused[r - a0 : r1 - a0, c - b0 : c1 - b0], dtype=np.float32))
         notify(0.1 + 0.8 * (index + 1) / len(cores), f"tile {index + 1}/{len(cores)}")
         if bar is not None:
             bar.update()
     if bar is not None:
         bar.close()
+    return len(cores)
+
+
+def _run_classical(method: str, context: TileContext, reader: PairReader, writer: RasterWriter, tile: int,
+                   notify: ProgressCallback, progress_bar: bool) -> dict:
+    ratio = context.ratio
+    halo = ratio * (8 + (math.ceil(3 * gaussian_sigma(ratio, context.mtf)) // ratio if context.psf == "gaussian" else 0))
+    tiles = _fuse_in_tiles(reader, writer, tile, halo, lambda lr, hr: fuse_tile(method, lr, hr, context), method,
+                           notify, progress_bar)
     return {"mode": "tiles with a halo (cores equal the untiled result)", "tile_hr_px": tile, "halo_hr_px": halo,
-            "tiles": len(cores), "statistics": "fitted once on the LR sample"}
+            "tiles": tiles, "statistics": "fitted once on the LR sample"}
 
 
 def _run_whole(method: str, reader: PairReader, writer: RasterWriter, fit: ResponseFit, ratio: int, psf: str,
@@ -836,15 +846,11 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
     if estimate in TILED_METHODS:
         low, high = scales.normalise(sample_lr, sample_hr)
         estimate_context = dataclasses.replace(context, statistics=fit_statistics(estimate, low, high, context.response))
-    big_h, big_w = reader.geometry.hr_shape
     halo = NETWORK_HALO_LR * ratio
-    cores = [(r, c) for r in range(0, big_h, tile) for c in range(0, big_w, tile)]
-    bar = _bar(len(cores), progress_bar, choice["name"])
     model = network.model
-    for index, (r, c) in enumerate(cores):
-        r1, c1 = min(r + tile, big_h), min(c + tile, big_w)
-        a0, a1, b0, b1 = max(0, r - halo), min(big_h, r1 + halo), max(0, c - halo), min(big_w, c1 + halo)
-        low, high = scales.normalise(reader.lr(a0 // ratio, a1 // ratio, b0 // ratio, b1 // ratio), reader.hr(a0, a1, b0, b1))
+
+    def fuse_window(lr: np.ndarray, hr: np.ndarray) -> np.ndarray:
+        low, high = scales.normalise(lr, hr)
         extra = {}
         if estimate_context is not None:
             extra["estimate"] = to_tensor(fuse_tile(estimate, low, high, estimate_context), network.device)
@@ -852,15 +858,11 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
             extra["estimate"] = to_tensor(classical_estimate(estimate, low, high, ratio, context.psf), network.device)
         with torch.no_grad(), autocast(network.device):
             fused = model(to_tensor(low, network.device), to_tensor(high, network.device), keep_layers=False, **extra)
-        fused = scales.denormalise(fused[0].float().permute(1, 2, 0).cpu().numpy())
-        writer.write(r, c, fused[r - a0 : r1 - a0, c - b0 : c1 - b0].astype(np.float32))
-        notify(0.1 + 0.8 * (index + 1) / len(cores), f"tile {index + 1}/{len(cores)}")
-        if bar is not None:
-            bar.update()
-    if bar is not None:
-        bar.close()
+        return scales.denormalise(fused[0].float().permute(1, 2, 0).cpu().numpy())
+
+    tiles = _fuse_in_tiles(reader, writer, tile, halo, fuse_window, choice["name"], notify, progress_bar)
     return {"mode": "tiles with a halo (each keeps its core)", "tile_hr_px": tile, "halo_hr_px": halo,
-            "tiles": len(cores), "normalisation": f"{network.metadata['normalisation']}, fitted once on the LR sample",
+            "tiles": tiles, "normalisation": f"{network.metadata['normalisation']}, fitted once on the LR sample",
             "estimate": estimate,
             "estimate_statistics": "fitted once on the LR sample" if estimate_context is not None else
             ("per tile" if estimate is not None else None)}
