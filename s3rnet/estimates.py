@@ -15,7 +15,7 @@ from .baselines import get_method
 from .errors import ConfigError
 from .fusion import FusionInputs
 
-ESTIMATES = ("gsa", "mtf-glp-hpm", "hysime-gsa")
+ESTIMATES = ("gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf")
 
 
 def classical_estimate(

@@ -16,7 +16,7 @@ from s3rnet.degrade import add_awgn, simulate, spatial_degrade
 from s3rnet.errors import ConfigError
 from s3rnet.fusion import FusionInputs
 
-FUSING = ["gsa", "mtf-glp-hpm", "cnmf", "hysime-gsa"]
+FUSING = ["gsa", "mtf-glp-hpm", "cnmf", "hysime-gsa", "hysime-mtf"]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def scores(oli4_simulation, fused):
 
 
 def test_registry_lists_the_five_methods_with_their_descriptions():
-    assert list(METHODS) == ["bicubic", "gsa", "mtf-glp-hpm", "cnmf", "hysime-gsa"]
+    assert list(METHODS) == ["bicubic", "gsa", "mtf-glp-hpm", "cnmf", "hysime-gsa", "hysime-mtf"]
     assert set(METHOD_INFO) == set(METHODS)
     for info in METHOD_INFO.values():
         assert info.label and info.description and info.reference

@@ -88,7 +88,7 @@ def test_shipped_configs_load():
     assert (paper.noise_snr_db, paper.noise_reference) == ((35.0, 35.0), "authors")
     new = load_config(ROOT / "configs" / "generalise-oli4.json")
     assert {s["kind"] for s in new.training_sources} == {"synthetic", "region"}
-    assert (new.loss, new.skip, new.noise_snr_db, new.clean_fraction) == ("paper", "hysime-gsa", (10.0, 50.0), 0.2)
+    assert (new.loss, new.skip, new.noise_snr_db, new.clean_fraction) == ("band-balanced", "hysime-mtf", (10.0, 50.0), 0.2)
     ablation = {path.stem: load_config(path) for path in (ROOT / "configs" / "ablation").glob("*.json")}
     assert {"plain", "bicubic", "gsa", "gsa-gain"} <= set(ablation)
     assert ablation["plain"].skip == "none" and ablation["plain"].spectral_gain == 0

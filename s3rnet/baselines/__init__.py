@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..fusion import FusionInputs
-from . import bicubic, cnmf, gsa, hysime_gsa, mtf_glp_hpm
+from . import bicubic, cnmf, gsa, hysime_gsa, hysime_mtf, mtf_glp_hpm
 
 FusionMethod = Callable[[FusionInputs], np.ndarray]
 
@@ -46,6 +46,7 @@ METHODS: dict[str, FusionMethod] = {
     "mtf-glp-hpm": mtf_glp_hpm.fuse,
     "cnmf": cnmf.fuse,
     "hysime-gsa": hysime_gsa.fuse,
+    "hysime-mtf": hysime_mtf.fuse,
 }
 
 METHOD_INFO: dict[str, MethodInfo] = {
@@ -80,6 +81,13 @@ METHOD_INFO: dict[str, MethodInfo] = {
         "robust to noise in the LR-HSI.",
         "J. M. Bioucas-Dias, J. M. P. Nascimento, IEEE TGRS 46(8), 2008; B. Aiazzi et al., "
         "IEEE TGRS 45(10), 2007.",
+    ),
+    "hysime-mtf": MethodInfo(
+        "HySime-MTF",
+        "MTF-GLP-HPM on the LR-HSI projected onto its HySime signal subspace: the noise "
+        "robustness of HySime-GSA with the multiresolution fusion's detail injection.",
+        "J. M. Bioucas-Dias, J. M. P. Nascimento, IEEE TGRS 46(8), 2008; B. Aiazzi et al., "
+        "PE&RS 72(5), 2006.",
     ),
 }
 
