@@ -92,6 +92,14 @@ def test_shipped_configs_load():
     ablation = {path.stem: load_config(path) for path in (ROOT / "configs" / "ablation").glob("*.json")}
     assert {"plain", "bicubic", "gsa", "gsa-gain"} <= set(ablation)
     assert ablation["plain"].skip == "none" and ablation["plain"].spectral_gain == 0
+    recipe = {path.stem: load_config(path) for path in (ROOT / "configs" / "ablation" / "generalise").glob("*.json")}
+    reference = recipe.pop("recipe")
+    assert (reference.skip, reference.loss, reference.training_sources) == (new.skip, new.loss, new.training_sources)
+    # Each ablation run changes one thing of the recipe, at the same short budget.
+    fields = ("skip", "loss", "noise_snr_db", "training_sources", "steps", "seed", "lr", "clean_fraction")
+    for name, config in recipe.items():
+        changed = [f for f in fields if getattr(config, f) != getattr(reference, f)]
+        assert len(changed) == 1, (name, changed)
 
 
 @pytest.mark.parametrize(
