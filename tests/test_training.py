@@ -409,6 +409,35 @@ def test_every_source_lands_on_the_training_grid_and_draws_are_reproducible(smok
     assert not np.array_equal(first[2], draw(8)[2])
 
 
+def test_draw_batch_says_where_each_sample_came_from_and_its_noise(smoke):
+    from s3rnet.degrade import spatial_degrade
+    from s3rnet.training import draw_batch
+
+    config = smoke.replace(
+        sources=[{"kind": "synthetic", "size": 32}, {"kind": "region"}], grid="aviris-172", batch_size=8,
+        noise_snr_db=(10, 20), clean_fraction=0.4, normalisation="global",
+    )
+    data = prepare_data(config)
+    batch, draws = draw_batch(data.sampler, data.srf, config, np.random.default_rng(5), data.grid.centres)
+    # The same draws as sample_batch: the training loop's batches are unchanged.
+    same = sample_batch(data.sampler, data.srf, config, np.random.default_rng(5), data.grid.centres)
+    assert all(np.array_equal(a, b) for a, b in zip(batch, same))
+    assert len(draws) == 8
+    assert {d.source for d in draws} == {"synthetic", "indian_pines:train"}
+    assert any(math.isinf(d.snr_db) for d in draws) and any(math.isfinite(d.snr_db) for d in draws)
+    lrhsi, _, truth = batch
+    for row, drawn in enumerate(draws):
+        # "global" normalisation divides the LR-HSI and the truth by one number: the SNR survives it.
+        clean = spatial_degrade(truth[row].transpose(1, 2, 0), config.ratio, config.psf).transpose(2, 0, 1)
+        noise = lrhsi[row] - clean
+        if math.isinf(drawn.snr_db):
+            assert np.abs(noise).max() <= 1e-5 * np.abs(clean).max()
+        else:
+            assert 10 <= drawn.snr_db <= 20
+            measured = 10 * np.log10(np.mean(np.square(clean, dtype=np.float64)) / np.mean(np.square(noise, dtype=np.float64)))
+            assert measured == pytest.approx(drawn.snr_db, abs=0.5)
+
+
 def test_folder_problems_name_the_folder_or_the_file(smoke, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()

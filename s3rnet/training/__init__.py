@@ -6,7 +6,7 @@ The path of a training sample reads one way, one module per stage:
 * :mod:`.sources` — where ground-truth patches come from (real regions, synthetic scenes, a
   folder of the user's scenes), all on one training grid, picked by weight;
 * :mod:`.sampler` — patches augmented, degraded as the evaluation protocol does, normalised
-  from the inputs alone (:func:`sample_batch`);
+  from the inputs alone (:func:`sample_batch`; :func:`draw_batch` also says what was drawn);
 * :mod:`.loop` — the model, the optimisation, validation and checkpoints (:func:`train`);
 * :mod:`.validation` — the fixed validation problems and the selection score;
 * :mod:`.state` — the saved state that lets a killed run resume exactly.
@@ -16,7 +16,7 @@ from ..losses import spectral_angle
 from .config import SOURCE_KINDS, TRAIN_SKIPS, TRAINING_GRIDS, TrainConfig, load_config
 from .data import TrainingData, prepare_data
 from .loop import Distributed, TrainResult, model_skip, optimisation_step, seeded_model, train
-from .sampler import degrade_patch, estimate_name, sample_batch, smooth_spectral_gain
+from .sampler import SampleDraw, degrade_patch, draw_batch, estimate_name, sample_batch, smooth_spectral_gain
 from .sources import FolderSource, PatchSampler, RegionSource, SyntheticSource, build_sampler, training_grid
 from .state import BEST_NAME, CONFIG_NAME, LAST_NAME, LOG_COLUMNS, LOG_NAME, STATE_NAME, TrainingError
 from .validation import ValidationProblem, validate, validate_all, validation_problems
@@ -24,7 +24,8 @@ from .validation import ValidationProblem, validate, validate_all, validation_pr
 __all__ = [
     "BEST_NAME", "CONFIG_NAME", "LAST_NAME", "LOG_COLUMNS", "LOG_NAME", "SOURCE_KINDS", "STATE_NAME", "TRAINING_GRIDS",
     "TRAIN_SKIPS", "Distributed", "FolderSource", "PatchSampler", "RegionSource", "SyntheticSource", "TrainConfig",
-    "TrainResult", "TrainingData", "TrainingError", "ValidationProblem", "build_sampler", "degrade_patch",
-    "estimate_name", "load_config", "model_skip", "optimisation_step", "prepare_data", "sample_batch", "seeded_model",
+    "SampleDraw", "TrainResult", "TrainingData", "TrainingError", "ValidationProblem", "build_sampler", "degrade_patch",
+    "draw_batch", "estimate_name", "load_config", "model_skip", "optimisation_step", "prepare_data", "sample_batch",
+    "seeded_model",
     "smooth_spectral_gain", "spectral_angle", "train", "training_grid", "validate", "validate_all", "validation_problems",
 ]

@@ -15,6 +15,9 @@ For each sample of a batch, in this order (every draw from the run's generator):
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..degrade import InputNormalisation, add_awgn, spatial_degrade, spectral_degrade
@@ -82,6 +85,30 @@ def augment(patch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.ascontiguousarray(patch)
 
 
+@dataclass(frozen=True)
+class SampleDraw:
+    """What was drawn for one sample of a batch (:func:`draw_batch`).
+
+    Attributes
+    ----------
+    source : str
+        Name of the source of its ground-truth patch (as :meth:`PatchSampler.describe` names it).
+    snr_db : float
+        SNR of the AWGN on its LR-HSI, in the config's ``noise_reference``; ``inf``: noise-free.
+    """
+
+    source: str
+    snr_db: float
+
+
+def _draw_snr(config: TrainConfig, rng: np.random.Generator) -> float:
+    """The LR-HSI SNR of one sample in dB: ``inf`` (noise-free) without ``noise_snr_db`` or for a
+    share ``clean_fraction`` of the samples, else drawn uniformly in ``noise_snr_db``."""
+    if config.noise_snr_db is None or (config.clean_fraction > 0 and rng.random() < config.clean_fraction):
+        return math.inf
+    return float(rng.uniform(*config.noise_snr_db))
+
+
 def degrade_patch(
     truth: np.ndarray,
     srf: np.ndarray,
@@ -97,12 +124,20 @@ def degrade_patch(
         LR-HSI (h, w, C), HR-MSI (H, W, M), truth (H, W, C), and the classical estimate
         (H, W, C) when ``config.skip`` names one.
     """
+    return _degrade(truth, srf, config, rng, wavelengths)[0]
+
+
+def _degrade(
+    truth: np.ndarray, srf: np.ndarray, config: TrainConfig, rng: np.random.Generator, wavelengths: np.ndarray | None
+) -> tuple[list[np.ndarray], float]:
+    """:func:`degrade_patch`, and the SNR drawn for its LR-HSI."""
     low = spatial_degrade(truth, config.ratio, config.psf)
-    if config.noise_snr_db is not None and not (config.clean_fraction > 0 and rng.random() < config.clean_fraction):
+    snr_db = _draw_snr(config, rng)
+    if math.isfinite(snr_db):
         noise = {"reference": config.noise_reference}
         if config.noise_reference == "authors":
             noise["truth_range"] = (float(truth.min()), float(truth.max()))
-        low = add_awgn(low, float(rng.uniform(*config.noise_snr_db)), rng, **noise)
+        low = add_awgn(low, snr_db, rng, **noise)
     high = spectral_degrade(truth, srf)
     scales = InputNormalisation.fit(low, high, config.normalisation)
     low, high = scales.normalise(low, high)
@@ -110,7 +145,7 @@ def degrade_patch(
     estimate = estimate_name(config.skip)
     if estimate is not None:
         sample.append(classical_estimate(estimate, low, high, config.ratio, config.psf, wavelengths))
-    return sample
+    return sample, snr_db
 
 
 def sample_batch(
@@ -143,16 +178,34 @@ def sample_batch(
     estimate : ndarray, shape (B, C, p, p), float32
         Only when ``config.skip`` names a classical estimate.
     """
+    return draw_batch(source, srf, config, rng, wavelengths)[0]
+
+
+def draw_batch(
+    source: PatchSampler | PatchSource | np.ndarray,
+    srf: np.ndarray,
+    config: TrainConfig,
+    rng: np.random.Generator,
+    wavelengths: np.ndarray | None = None,
+) -> tuple[tuple[np.ndarray, ...], list[SampleDraw]]:
+    """:func:`sample_batch` (the same draws, the same arrays), and what was drawn for each
+    sample: the source of its patch and the SNR of its LR-HSI (:class:`SampleDraw`)."""
     if isinstance(source, np.ndarray):
         source = _Cube(source)
     axis = np.arange(srf.shape[1], dtype=np.float64) if wavelengths is None else wavelengths
     samples: list[list[np.ndarray]] = []
+    draws: list[SampleDraw] = []
     source.new_batch()
     for _ in range(config.batch_size):
-        patch = augment(source.patch(rng, config.patch_size), rng)
+        if isinstance(source, PatchSampler):
+            name, patch = source.draw(rng, config.patch_size)
+        else:
+            name, patch = source.name, source.patch(rng, config.patch_size)
+        patch = augment(patch, rng)
         if config.spectral_gain > 0:
             patch = patch * smooth_spectral_gain(axis, config.spectral_gain, rng)
-        samples.append(degrade_patch(patch, srf, config, rng, wavelengths))
-    return tuple(
-        np.stack(images).transpose(0, 3, 1, 2).astype(np.float32) for images in zip(*samples)
-    )
+        sample, snr_db = _degrade(patch, srf, config, rng, wavelengths)
+        samples.append(sample)
+        draws.append(SampleDraw(name, snr_db))
+    batch = tuple(np.stack(images).transpose(0, 3, 1, 2).astype(np.float32) for images in zip(*samples))
+    return batch, draws

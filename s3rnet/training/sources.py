@@ -222,8 +222,12 @@ class PatchSampler:
     weights: np.ndarray
 
     def patch(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return self.draw(rng, size)[1]
+
+    def draw(self, rng: np.random.Generator, size: int) -> tuple[str, np.ndarray]:
+        """A patch and the name of the source it came from."""
         index = 0 if len(self.sources) == 1 else int(rng.choice(len(self.sources), p=self.weights))
-        return self.sources[index].patch(rng, size)
+        return self.sources[index].name, self.sources[index].patch(rng, size)
 
     def new_batch(self) -> None:
         for source in self.sources:
