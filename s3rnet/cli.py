@@ -60,10 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--spectral-shift", action="store_true", help="multiply the scene by a reflectance-like spectral gain first (a test of unseen spectra)")
     evaluate.add_argument("--json", metavar="FILE", help="also write the results as JSON")
 
-    report = commands.add_parser("report", help="Table I / II analogues, robustness curve, ablation -> docs/results.md")
+    report = commands.add_parser("report", help="per scene: tables, targets, SSAWB weights, robustness curve, ablation -> docs/results.md")
     report.add_argument("--out", default="docs", help="output directory (default: docs)")
-    report.add_argument("--scene", default="indian_pines")
+    report.add_argument("--scene", default="indian_pines", help="the reference scene (the synthetic test set and the scenes in $S3RNET_DATA follow)")
     report.add_argument("--split", default="test")
+    report.add_argument("--synthetic-seeds", type=int, metavar="N", help="score the first N seeds of the synthetic test set (default: all; 0: none)")
+    report.add_argument("--robustness-seeds", type=int, default=2, metavar="N", help="synthetic seeds on each synthetic robustness curve (default: 2)")
     report.add_argument("--checkpoint-oli4", default="lite-oli4", help="S3RNet for the 4-band MSI ('none' to leave it out)")
     report.add_argument("--checkpoint-oli6", default="lite-oli6", help="S3RNet for the 6-band MSI ('none' to leave it out)")
     report.add_argument("--adapt", type=int, default=0, metavar="N", help="also report s3rnet with N adaptation steps")
@@ -167,7 +169,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .report import ReportSettings, build_report, write_report
+    from .report import ReportSettings, build_report, report_scenes, write_report
 
     checkpoints = {
         msi: name for msi, name in (("oli4", args.checkpoint_oli4), ("oli6", args.checkpoint_oli6))
@@ -182,6 +184,7 @@ def _report(args: argparse.Namespace) -> int:
     settings = ReportSettings(
         scene=args.scene, split=args.split, checkpoints=checkpoints, adapt_steps=args.adapt,
         baselines=[m.strip() for m in args.methods.split(",") if m.strip()], ablation=ablation,
+        scenes=report_scenes(args.scene, args.split, args.synthetic_seeds), robustness_scenes=args.robustness_seeds,
     )
     path = write_report(build_report(settings), args.out)
     print(f"wrote {path} (and results.json, robustness.csv/.plotly.json/.svg)")
@@ -199,13 +202,16 @@ def _publish(args: argparse.Namespace) -> int:
     state = source.parent / "state.json"
     seconds = json.loads(state.read_text())["seconds"] if state.is_file() else None
     cases = {
-        "test": {}, "test_snr35": {"snr_db": 35.0}, "test_spectral_shift": {"spectral_shift": True},
+        "test": {}, "test_snr35": {"snr_db": 35.0}, "test_snr15": {"snr_db": 15.0},
+        "test_spectral_shift": {"spectral_shift": True},
     }
+    # GSA for scale, and the classical estimate the network corrects, when it has one.
+    methods = list(dict.fromkeys(["gsa", sidecar.get("estimate") or "gsa", "s3rnet"]))
     if args.adapt:
         cases["test_spectral_shift_adapt"] = {"spectral_shift": True, "adapt_steps": args.adapt}
     scores, commands = {}, {}
     for case, options in cases.items():
-        result = run_evaluation("indian_pines", split="test", methods=["gsa", "s3rnet"], msi=msi, checkpoint=str(source), **options)
+        result = run_evaluation("indian_pines", split="test", methods=methods, msi=msi, checkpoint=str(source), **options)
         scores[case] = {name: {k: round(v, 4) for k, v in entry.items() if k in ("psnr", "sam", "ergas", "seconds")}
                         for name, entry in result.methods.items()}
         flags = " ".join(
@@ -213,7 +219,7 @@ def _publish(args: argparse.Namespace) -> int:
             for k, v in options.items()
         )
         commands[case] = (f"python -m s3rnet evaluate --scene indian_pines --split test --msi {msi} "
-                          f"--methods gsa,s3rnet --checkpoint {args.name} {flags}").strip()
+                          f"--methods {','.join(methods)} --checkpoint {args.name} {flags}").strip()
     published = {
         "name": args.name,
         "trained_from": str(source),

@@ -15,9 +15,11 @@ tab and notebook 4. Every step is recorded in the report it returns (and writes 
 4. **registration** (:mod:`s3rnet.registration`) on the central block: the LR-HSI seen through the
    response against the HR-MSI degraded to the LR grid; with ``register="auto"`` a shift above
    0.1 LR pixel is corrected (the LR-HSI is moved back, window by window) and the response refitted;
-5. **method**: the one asked for, or a published checkpoint that fits the pair (same bands and
-   wavelengths, ratio, PSF, MSI bands, and a response within :data:`CHECKPOINT_RESPONSE_TOLERANCE`),
-   else MTF-GLP-HPM; the reasons each checkpoint was passed over are recorded;
+5. **method**: the one asked for, or a published checkpoint that fits the pair (its bands, or bands
+   that reach its grid (:class:`GridBridge`), ratio, PSF, MSI bands, and a response within
+   :data:`CHECKPOINT_RESPONSE_TOLERANCE`), else MTF-GLP-HPM; the reasons each checkpoint was passed
+   over are recorded. A checkpoint on another grid than the pair's bands corrects its classical
+   estimate on its grid, and that correction comes back onto the pair's bands;
 6. **tiles**: classical methods run on tiles with a halo wide enough that each tile's core equals
    the untiled result; so does the network, with a halo of its own context, the normalisation and
    its classical estimate's statistics fitted once (agreement to 1e-4, tested); the output is
@@ -55,7 +57,10 @@ from .response import (
 
 ProgressCallback = Callable[[float, str], None]
 
-TILED_METHODS = ("bicubic", "gsa", "mtf-glp-hpm")
+TILED_METHODS = ("bicubic", "gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf")
+# The subspace methods: the LR-HSI projected onto its HySime subspace (fitted once, on the
+# sample), then the classical method they name.
+SUBSPACE_METHODS = {"hysime-gsa": "gsa", "hysime-mtf": "mtf-glp-hpm"}
 WHOLE_METHODS = ("cnmf",)
 DEFAULT_METHOD = "mtf-glp-hpm"
 # LR pixels of the statistics: the whole overlap up to this many, else SAMPLE_BLOCKS blocks of
@@ -398,15 +403,25 @@ def _low_pass(hr: np.ndarray, context: TileContext) -> np.ndarray:
     return upsample(_degrade(hr, context.ratio, context.psf, context.mtf), context.ratio)
 
 
-def fit_statistics(method: str, lrhsi: np.ndarray, lrmsi: np.ndarray, response: np.ndarray) -> dict[str, Any]:
+def fit_statistics(method: str, lrhsi: np.ndarray, lrmsi: np.ndarray, response: np.ndarray,
+                   wavelengths: np.ndarray | None = None) -> dict[str, Any]:
     """A classical method's global statistics, fitted once on the LR sample.
 
+    * ``hysime-gsa``, ``hysime-mtf``: the basis of the sample's HySime signal subspace
+      (:func:`s3rnet.baselines.hysime_gsa.fit_subspace`, neighbours in ``wavelengths`` order),
+      and the statistics of GSA or MTF-GLP-HPM on the projected sample;
     * ``mtf-glp-hpm``: the non-negative weights of each band's synthetic pan
       (:func:`s3rnet.baselines.mtf_glp_hpm.pan_weights`) and the floor of the low-pass pan;
     * ``gsa``: the intensity regression (:func:`s3rnet.baselines.gsa.intensity_weights`), the
       intensity's mean and standard deviation, the MSI's mean and low-pass standard deviation, and
       the injection gains, all on the LR grid (the untiled baseline takes the last three at HR).
     """
+    if method in SUBSPACE_METHODS:
+        from .baselines.hysime_gsa import fit_subspace, project
+
+        basis = fit_subspace(lrhsi, wavelengths)
+        inner = fit_statistics(SUBSPACE_METHODS[method], project(lrhsi, basis), lrmsi, response)
+        return {"basis": basis, "dimension": basis.shape[1], **inner}
     if method == "mtf-glp-hpm":
         from .baselines.mtf_glp_hpm import _FLOOR, pan_weights
 
@@ -439,8 +454,12 @@ def fuse_tile(method: str, lr: np.ndarray, hr: np.ndarray, context: TileContext)
     hr : ndarray, shape (h * ratio, w * ratio, M)
         In the HSI's radiometry.
     """
-    up = upsample(lr, context.ratio)
     stats = context.statistics
+    if method in SUBSPACE_METHODS:
+        from .baselines.hysime_gsa import project
+
+        return fuse_tile(SUBSPACE_METHODS[method], project(lr, stats["basis"]), hr, context)
+    up = upsample(lr, context.ratio)
     if method == "bicubic":
         return up
     if method == "mtf-glp-hpm":
@@ -463,10 +482,92 @@ def fuse_tile(method: str, lr: np.ndarray, hr: np.ndarray, context: TileContext)
 # --------------------------------------------------------------------------------------------
 
 
+# A pair's band between two grid bands at most this many grid steps apart takes the network's
+# correction interpolated between them; a band in a wider gap of the grid (its water-absorption
+# windows) or beyond its range keeps the classical estimate alone.
+BRIDGE_MAX_STEPS = 1.5
+
+
+@dataclass(frozen=True)
+class GridBridge:
+    """How a pair whose bands are not a checkpoint's reaches its grid, and how the result comes back.
+
+    The LR-HSI is resampled onto the checkpoint's grid, missing grid bands filled within the limits
+    of :mod:`s3rnet.data.grids` (``to_grid``). The network there corrects a classical estimate;
+    that correction, interpolated linearly in wavelength onto the pair's bands (``to_bands``), is
+    added to the same classical method run on the pair's own bands. So the output keeps every band
+    of the pair: bands the grid does not reach (water-absorption windows, beyond its range) hold
+    the classical estimate alone, and the report lists them.
+
+    Attributes
+    ----------
+    grid : SpectralGrid
+    to_grid : ndarray, shape (G, C)
+    filled : ndarray of bool, shape (G,)
+        Grid bands the pair does not reach, filled from its neighbours.
+    to_bands : ndarray, shape (C, G)
+    """
+
+    grid: Any
+    to_grid: np.ndarray
+    filled: np.ndarray
+    to_bands: np.ndarray
+
+    @classmethod
+    def for_checkpoint(cls, metadata: dict, wavelengths: np.ndarray | None, fwhm: np.ndarray | None) -> GridBridge | None:
+        """The bridge from the pair's bands to a checkpoint's grid; None when they are the same bands
+        or either has no wavelengths.
+
+        Raises
+        ------
+        WavelengthError
+            When the pair misses grid bands beyond the filling limits.
+        """
+        from .data import FILL_EDGE_NM, FILL_GAP_NM, interpolation_matrix, resampling_matrix, spacing_widths
+        from .inference import checkpoint_grid
+
+        grid = checkpoint_grid(metadata)
+        if grid is None or wavelengths is None:
+            return None
+        wavelengths = np.asarray(wavelengths, dtype=float)
+        if wavelengths.size == grid.bands and np.abs(wavelengths - grid.centres).max() <= 1.0:
+            return None
+        widths = spacing_widths(wavelengths) if fwhm is None else np.asarray(fwhm, dtype=float)
+        to_grid, filled = resampling_matrix(wavelengths, widths, grid, max_edge_nm=FILL_EDGE_NM,
+                                            max_gap_nm=FILL_GAP_NM, what="the pair's LR-HSI")
+        step = float(np.median(np.diff(np.sort(grid.centres))))
+        to_bands = interpolation_matrix(grid, wavelengths, BRIDGE_MAX_STEPS * step)
+        return cls(grid, to_grid.astype(np.float32), filled, to_bands.astype(np.float32))
+
+    def to_grid_units(self, cube: np.ndarray) -> np.ndarray:
+        """(..., C) on the pair's bands -> (..., G) on the grid."""
+        return cube @ self.to_grid.T
+
+    def to_pair_bands(self, cube: np.ndarray) -> np.ndarray:
+        """(..., G) on the grid -> (..., C) on the pair's bands (zero where the grid does not reach)."""
+        return cube @ self.to_bands.T
+
+    def describe(self, wavelengths: np.ndarray, base: str) -> dict[str, Any]:
+        """What the report says about the bridge."""
+        reached = self.to_bands.any(axis=1)
+        return {
+            "checkpoint_grid": self.grid.name, "grid_bands": self.grid.bands,
+            "filled_grid_bands_nm": [round(float(c), 1) for c in self.grid.centres[self.filled]],
+            "pair_bands_corrected": int(reached.sum()),
+            "pair_bands_classical_only_nm": [round(float(c), 1) for c in np.asarray(wavelengths)[~reached]],
+            "how": f"the network's correction of {base} on the grid, interpolated onto the pair's bands and added to "
+                   f"{base} on the pair's own bands; bands the grid does not reach keep {base} alone",
+        }
+
+
 def checkpoint_fit(metadata: dict, *, bands: int, wavelengths: np.ndarray | None, ratio: int, psf: str,
                    response: np.ndarray, explained: np.ndarray | None = None,
-                   explained_by: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[bool, str, float | None]:
+                   explained_by: Callable[[np.ndarray], np.ndarray] | None = None,
+                   fwhm: np.ndarray | None = None) -> tuple[bool, str, float | None]:
     """Whether a checkpoint fits the pair, why not, and how far its MSI response is from the pair's.
+
+    A pair on other bands than the checkpoint's fits when it reaches the checkpoint's grid
+    (:class:`GridBridge`); the checkpoint's response is then compared on the pair's bands.
 
     Parameters
     ----------
@@ -478,6 +579,8 @@ def checkpoint_fit(metadata: dict, *, bands: int, wavelengths: np.ndarray | None
         ``explained_by(other_response) -> (M,)``: the same for another response, fitted to the pair.
         With both, a response farther than :data:`CHECKPOINT_RESPONSE_TOLERANCE` still fits when it
         explains the MSI about as well (:data:`CHECKPOINT_UNEXPLAINED_MARGIN`).
+    fwhm : ndarray, shape (C,), optional
+        The pair's band widths, for resampling onto a checkpoint's grid.
 
     Returns
     -------
@@ -488,20 +591,30 @@ def checkpoint_fit(metadata: dict, *, bands: int, wavelengths: np.ndarray | None
     """
     from .checkpoints import CheckpointError, check_compatible
 
-    try:
-        check_compatible(metadata, bands=bands, wavelengths=wavelengths, ratio=ratio, what="the pair")
-    except CheckpointError as exc:
-        return False, str(exc), None
     if metadata.get("wavelengths_nm") is not None and wavelengths is None:
         return False, "the pair's HSI has no wavelengths to compare with the checkpoint's", None
+    try:
+        bridge = GridBridge.for_checkpoint(metadata, wavelengths, fwhm)
+    except WavelengthError as exc:
+        return False, f"the pair cannot reach the checkpoint's grid: {exc}", None
+    try:
+        if bridge is None:
+            check_compatible(metadata, bands=bands, wavelengths=wavelengths, ratio=ratio, what="the pair")
+        else:
+            check_compatible(metadata, ratio=ratio, what="the pair")
+    except CheckpointError as exc:
+        return False, str(exc), None
     if metadata["psf"] != psf:
         return False, f"trained with the {metadata['psf']} PSF; the pair is fused with {psf}", None
     trained = np.asarray(metadata["msi"]["response"], dtype=float)
+    if bridge is not None:
+        trained = trained @ bridge.to_grid
     if trained.shape != response.shape:
         return False, f"expects a {trained.shape[0]}-band MSI ({metadata['msi']['name']}); the pair has {response.shape[0]}", None
+    through = "" if bridge is None else f"; through its {bridge.grid.bands}-band grid, {int(bridge.filled.sum())} grid bands filled"
     distance = float(response_distance(response, trained).max())
     if distance <= CHECKPOINT_RESPONSE_TOLERANCE:
-        return True, f"fits (response distance {distance:.3f})", distance
+        return True, f"fits (response distance {distance:.3f}{through})", distance
     reason = (f"trained with the MSI response {metadata['msi']['name']!r}, which differs from the pair's by {distance:.3f} "
               f"(largest total-variation distance over the bands; tolerance {CHECKPOINT_RESPONSE_TOLERANCE})")
     if explained is None or explained_by is None:
@@ -512,7 +625,7 @@ def checkpoint_fit(metadata: dict, *, bands: int, wavelengths: np.ndarray | None
     own = ", ".join(f"{100 * (1.0 - e):.2f}%" for e in explained)
     if (unexplained <= allowed).all():
         return True, (f"fits: its response is {distance:.3f} from the pair's, but leaves {listing} of the MSI bands' "
-                      f"variance unexplained, against {own} with the pair's"), distance
+                      f"variance unexplained, against {own} with the pair's{through}"), distance
     return False, f"{reason}, and leaves {listing} of the MSI bands' variance unexplained, against {own} with the pair's", distance
 
 
@@ -525,7 +638,7 @@ def _published_metadata(name: str) -> dict:
 def choose_method(
     method: str | None, checkpoint: str | None, *, bands: int, wavelengths, ratio: int, psf: str, response: np.ndarray,
     device: str | None = None, explained: np.ndarray | None = None,
-    explained_by: Callable[[np.ndarray], np.ndarray] | None = None,
+    explained_by: Callable[[np.ndarray], np.ndarray] | None = None, fwhm: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], Any]:
     """The method to run and why, and the loaded network when it is a checkpoint.
 
@@ -550,7 +663,8 @@ def choose_method(
         path = resolve_checkpoint(checkpoint)
         _, metadata = read_pair(path)
         fits, reason, distance = checkpoint_fit(metadata, bands=bands, wavelengths=wavelengths, ratio=ratio, psf=psf,
-                                                response=response, explained=explained, explained_by=explained_by)
+                                                response=response, explained=explained, explained_by=explained_by,
+                                                fwhm=fwhm)
         if not fits:
             raise CheckpointError(f"checkpoint {checkpoint} does not fit the pair: {reason}")
         return ({"kind": "checkpoint", "name": str(checkpoint), "path": str(path), "reason": "asked for",
@@ -559,7 +673,7 @@ def choose_method(
     for name in list_checkpoints():
         fits, reason, distance = checkpoint_fit(_published_metadata(name), bands=bands, wavelengths=wavelengths,
                                                 ratio=ratio, psf=psf, response=response, explained=explained,
-                                                explained_by=explained_by)
+                                                explained_by=explained_by, fwhm=fwhm)
         candidates[name] = {"fits": fits, "reason": reason, "response_distance": distance}
         if not fits:
             continue
@@ -706,7 +820,7 @@ def fuse_pair(
 
     choice, network = choose_method(method, checkpoint, bands=hsi.bands, wavelengths=hsi.wavelengths, ratio=ratio,
                                     psf=psf, response=fit.response, device=device, explained=fit.explained,
-                                    explained_by=explained_by)
+                                    explained_by=explained_by, fwhm=hsi.fwhm)
     notify(0.1, f"fusing with {choice['name']}")
     writer = RasterWriter(out, big_h, big_w, hsi.bands, transform=geometry.transform, crs=geometry.crs,
                           wavelengths=hsi.wavelengths, fwhm=hsi.fwhm, units=hsi.units,
@@ -715,11 +829,13 @@ def fuse_pair(
         tile = _round_to(int(tile), ratio)
         if choice["kind"] == "checkpoint":
             context = TileContext(ratio, psf, mtf, fit.response, {})
+            bridge = GridBridge.for_checkpoint(network.metadata, hsi.wavelengths, hsi.fwhm)
             tiling = _run_network(choice, network, reader, writer, sample_lr, sample_hr_units, context, tile,
-                                  notify, progress_bar)
+                                  notify, progress_bar, bridge)
         elif choice["name"] in TILED_METHODS:
             context = TileContext(ratio, psf, mtf, fit.response,
-                                  fit_statistics(choice["name"], sample_lr, sample_hr_units, fit.response))
+                                  fit_statistics(choice["name"], sample_lr, sample_hr_units, fit.response,
+                                                 wavelengths=hsi.wavelengths))
             tiling = _run_classical(choice["name"], context, reader, writer, tile, notify, progress_bar)
         else:
             tiling = _run_whole(choice["name"], reader, writer, fit, ratio, psf, mtf)
@@ -829,43 +945,64 @@ def _run_whole(method: str, reader: PairReader, writer: RasterWriter, fit: Respo
 
 def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter, sample_lr: np.ndarray,
                  sample_hr: np.ndarray, context: TileContext, tile: int, notify: ProgressCallback,
-                 progress_bar: bool) -> dict:
+                 progress_bar: bool, bridge: GridBridge | None = None) -> dict:
     """The network on tiles read with a halo of :data:`NETWORK_HALO_LR` LR pixels, of which each
     keeps its core: with the normalisation and the corrected estimate's statistics fitted once on
     the sample, a tile's core sees what it would see in one pass over the whole pair, up to the
-    network's context beyond the halo (tiled and untiled agree to 1e-4, tests/test_fuse.py)."""
+    network's context beyond the halo (tiled and untiled agree to 1e-4, tests/test_fuse.py).
+
+    With a ``bridge`` (the pair's bands are not the checkpoint's) each tile's LR-HSI is resampled
+    onto the checkpoint's grid; the network's correction of its classical estimate there is
+    interpolated back onto the pair's bands and added to the same classical method run on the
+    pair's own bands (:class:`GridBridge`)."""
     import torch
 
     from .degrade import InputNormalisation
-    from .inference import autocast, classical_estimate, to_tensor
+    from .inference import autocast, to_tensor
 
     ratio = context.ratio
-    scales = InputNormalisation.fit(sample_lr, sample_hr, network.metadata["normalisation"])
     estimate = network.estimate
-    estimate_context = None
-    if estimate in TILED_METHODS:
-        low, high = scales.normalise(sample_lr, sample_hr)
-        estimate_context = dataclasses.replace(context, statistics=fit_statistics(estimate, low, high, context.response))
+    base = estimate or "bicubic"
     halo = NETWORK_HALO_LR * ratio
     model = network.model
+    mode = network.metadata["normalisation"]
+    if bridge is None:
+        grid_sample, grid_context, grid_wavelengths = sample_lr, context, reader.hsi.wavelengths
+    else:
+        grid_sample = bridge.to_grid_units(sample_lr)
+        grid_context = dataclasses.replace(context, response=np.asarray(network.metadata["msi"]["response"], dtype=np.float32))
+        grid_wavelengths = bridge.grid.centres
+    scales = InputNormalisation.fit(grid_sample, sample_hr, mode)
+    low, high = scales.normalise(grid_sample, sample_hr)
+    grid_context = dataclasses.replace(
+        grid_context, statistics=fit_statistics(base, low, high, grid_context.response, wavelengths=grid_wavelengths)
+    )
+    pair_context = None
+    if bridge is not None:
+        pair_context = dataclasses.replace(
+            context, statistics=fit_statistics(base, sample_lr, sample_hr, context.response, wavelengths=reader.hsi.wavelengths)
+        )
 
     def fuse_window(lr: np.ndarray, hr: np.ndarray) -> np.ndarray:
-        low, high = scales.normalise(lr, hr)
-        extra = {}
-        if estimate_context is not None:
-            extra["estimate"] = to_tensor(fuse_tile(estimate, low, high, estimate_context), network.device)
-        elif estimate is not None:
-            extra["estimate"] = to_tensor(classical_estimate(estimate, low, high, ratio, context.psf), network.device)
+        grid_lr = lr if bridge is None else bridge.to_grid_units(lr)
+        low, high = scales.normalise(grid_lr, hr)
+        estimated = fuse_tile(base, low, high, grid_context)
+        extra = {"estimate": to_tensor(estimated, network.device)} if estimate is not None else {}
         with torch.no_grad(), autocast(network.device):
             fused = model(to_tensor(low, network.device), to_tensor(high, network.device), keep_layers=False, **extra)
-        return scales.denormalise(fused[0].float().permute(1, 2, 0).cpu().numpy())
+        fused = scales.denormalise(fused[0].float().permute(1, 2, 0).cpu().numpy())
+        if bridge is None:
+            return fused
+        correction = fused - scales.denormalise(estimated)
+        return fuse_tile(base, lr, hr, pair_context) + bridge.to_pair_bands(correction)
 
     tiles = _fuse_in_tiles(reader, writer, tile, halo, fuse_window, choice["name"], notify, progress_bar)
-    return {"mode": "tiles with a halo (each keeps its core)", "tile_hr_px": tile, "halo_hr_px": halo,
-            "tiles": tiles, "normalisation": f"{network.metadata['normalisation']}, fitted once on the LR sample",
-            "estimate": estimate,
-            "estimate_statistics": "fitted once on the LR sample" if estimate_context is not None else
-            ("per tile" if estimate is not None else None)}
+    result = {"mode": "tiles with a halo (each keeps its core)", "tile_hr_px": tile, "halo_hr_px": halo,
+              "tiles": tiles, "normalisation": f"{mode}, fitted once on the LR sample",
+              "estimate": estimate, "estimate_statistics": "fitted once on the LR sample" if estimate else None}
+    if bridge is not None:
+        result["grid"] = bridge.describe(reader.hsi.wavelengths, base)
+    return result
 
 
 def _quality(reader: PairReader, writer: RasterWriter, fit: ResponseFit, ratio: int, psf: str, mtf: float,

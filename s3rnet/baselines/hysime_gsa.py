@@ -133,8 +133,8 @@ def signal_subspace(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return vectors[:, order[:dimension]], delta[order]
 
 
-def project_onto_subspace(cube: np.ndarray, wavelengths: np.ndarray | None = None) -> tuple[np.ndarray, int]:
-    """An image projected onto its own HySime signal subspace.
+def fit_subspace(cube: np.ndarray, wavelengths: np.ndarray | None = None) -> np.ndarray:
+    """An orthonormal basis of an image's HySime signal subspace.
 
     Parameters
     ----------
@@ -145,17 +145,35 @@ def project_onto_subspace(cube: np.ndarray, wavelengths: np.ndarray | None = Non
 
     Returns
     -------
-    projected : ndarray, shape (h, w, L), float32
-    dimension : int
-        The subspace's dimension ``k``.
+    ndarray, shape (L, k), float64
+        In the cube's band order; ``k`` is the subspace's dimension.
     """
     bands = cube.shape[-1]
     order = np.arange(bands) if wavelengths is None else np.argsort(wavelengths, kind="stable")
     pixels = cube.reshape(-1, bands)[:, order].astype(np.float64)
-    basis, _ = signal_subspace(pixels)
-    projected = np.empty_like(pixels)
-    projected[:, order] = (pixels @ basis) @ basis.T
-    return projected.reshape(cube.shape).astype(np.float32), basis.shape[1]
+    sorted_basis, _ = signal_subspace(pixels)
+    basis = np.empty_like(sorted_basis)
+    basis[order] = sorted_basis
+    return basis
+
+
+def project(cube: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Each pixel of ``cube`` (h, w, L) projected onto the span of ``basis`` (L, k); float32."""
+    pixels = cube.reshape(-1, cube.shape[-1]).astype(np.float64)
+    return ((pixels @ basis) @ basis.T).reshape(cube.shape).astype(np.float32)
+
+
+def project_onto_subspace(cube: np.ndarray, wavelengths: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """An image projected onto its own HySime signal subspace (:func:`fit_subspace`).
+
+    Returns
+    -------
+    projected : ndarray, shape (h, w, L), float32
+    dimension : int
+        The subspace's dimension ``k``.
+    """
+    basis = fit_subspace(cube, wavelengths)
+    return project(cube, basis), basis.shape[1]
 
 
 def fuse(inputs: FusionInputs) -> np.ndarray:

@@ -71,8 +71,12 @@ FILL_GAP_NM = 120.0
 def band_widths(scene: Scene) -> np.ndarray:
     """The scene's FWHM, or the spacing between its sorted band centres when it has none."""
     wavelengths = scene.require_wavelengths("spectral resampling")
-    if scene.fwhm is not None:
-        return scene.fwhm
+    return scene.fwhm if scene.fwhm is not None else spacing_widths(wavelengths)
+
+
+def spacing_widths(wavelengths: np.ndarray) -> np.ndarray:
+    """Band widths taken as the spacing between sorted band centres (shape (C,), the input's order)."""
+    wavelengths = np.asarray(wavelengths, dtype=float)
     ordered = np.sort(wavelengths)
     spacing = np.gradient(ordered) if ordered.size > 1 else np.array([10.0])
     return spacing[np.argsort(np.argsort(wavelengths))]
@@ -147,15 +151,70 @@ def filled_band_mask(scene: Scene) -> np.ndarray:
     return mask
 
 
+def resampling_matrix(
+    wavelengths: np.ndarray, widths: np.ndarray, grid: SpectralGrid, *, max_edge_nm: float = 0.0,
+    max_gap_nm: float = 0.0, what: str = "the scene",
+) -> tuple[np.ndarray, np.ndarray]:
+    """The linear map from a set of bands onto a grid, filling missing grid bands within limits.
+
+    Target bands are Gaussian band models (SPy ``BandResampler``) over the source bands sorted by
+    wavelength (AVIRIS lists step back where its spectrometers overlap). Grid bands that see
+    none of the source bands are filled (:func:`fill_matrix`) when within ``max_edge_nm`` of the
+    source range or inside a gap of at most ``max_gap_nm``.
+
+    Parameters
+    ----------
+    wavelengths, widths : ndarray, shape (C,)
+        Centres and FWHM of the source bands (nm), in their own order.
+    grid : SpectralGrid
+    max_edge_nm, max_gap_nm : float
+        Limits of the filling; 0 fills nothing.
+    what : str
+        How messages name the source.
+
+    Returns
+    -------
+    matrix : ndarray, shape (G, C)
+        ``spectrum_on_grid = matrix @ spectrum`` for a spectrum in the source's band order.
+    filled : ndarray of bool, shape (G,)
+        The grid bands that were filled.
+
+    Raises
+    ------
+    WavelengthError
+        When some grid bands see none of the source bands and cannot be filled; the message
+        lists them.
+    """
+    from spectral import BandResampler
+
+    wavelengths = np.asarray(wavelengths, dtype=float)
+    order = np.argsort(wavelengths, kind="stable")
+    resampler = BandResampler(
+        wavelengths[order].tolist(), grid.centres.tolist(), np.asarray(widths, dtype=float)[order].tolist(), grid.fwhm.tolist(),
+    )
+    matrix = np.asarray(resampler.matrix, dtype=np.float64)
+    empty = ~np.isfinite(matrix).all(axis=1) | (np.abs(matrix).sum(axis=1) == 0)
+    if empty.any():
+        reason = f"does not cover {int(empty.sum())} bands of grid {grid.name!r}"
+        missing = ", ".join(f"{c:.0f}" for c in grid.centres[empty][:8])
+        span = f"{wavelengths.min():.0f}-{wavelengths.max():.0f} nm"
+        if empty.all():
+            raise WavelengthError(f"{what} ({span}) {reason}: none of them")
+        try:
+            filling = fill_matrix(grid.centres, ~empty, max_edge_nm, max_gap_nm)
+        except WavelengthError as exc:
+            raise WavelengthError(f"{what} ({span}) {reason} (at {missing} nm...): {exc}") from None
+        matrix = filling @ matrix[~empty]
+    unsorted = np.empty_like(matrix)
+    unsorted[:, order] = matrix
+    return unsorted, empty
+
+
 def resample(scene: Scene, grid: SpectralGrid, *, max_edge_nm: float = 0.0, max_gap_nm: float = 0.0) -> Scene:
     """A scene resampled onto another set of bands, filling missing ones within limits.
 
-    The source bands are sorted by wavelength first (AVIRIS lists step back where the
-    spectrometers overlap). Target bands are Gaussian band models (SPy ``BandResampler``).
-    Target bands that see none of the scene's bands are filled (:func:`fill_matrix`) when within
-    ``max_edge_nm`` of the scene's range or inside a gap of at most ``max_gap_nm``; their grid
-    indices are kept in ``meta["filled_bands"]`` (see :func:`filled_band_mask`). By default
-    nothing is filled.
+    The map is :func:`resampling_matrix`; the filled bands' grid indices are kept in
+    ``meta["filled_bands"]`` (see :func:`filled_band_mask`). By default nothing is filled.
 
     Raises
     ------
@@ -163,36 +222,56 @@ def resample(scene: Scene, grid: SpectralGrid, *, max_edge_nm: float = 0.0, max_
         When the scene has no wavelengths, or some target bands see none of the scene's bands
         and cannot be filled; the message lists them.
     """
-    from spectral import BandResampler
-
     wavelengths = scene.require_wavelengths("spectral resampling")
-    order = np.argsort(wavelengths, kind="stable")
-    resampler = BandResampler(
-        wavelengths[order].tolist(), grid.centres.tolist(),
-        band_widths(scene)[order].tolist(), grid.fwhm.tolist(),
-    )
-    matrix = np.asarray(resampler.matrix, dtype=np.float64)
-    empty = ~np.isfinite(matrix).all(axis=1) | (np.abs(matrix).sum(axis=1) == 0)
-    if empty.any():
-        reason = f"does not cover {int(empty.sum())} bands of grid {grid.name!r}"
-        missing = ", ".join(f"{c:.0f}" for c in grid.centres[empty][:8])
-        if empty.all():
-            raise WavelengthError(f"scene {scene.name!r} ({wavelengths.min():.0f}-{wavelengths.max():.0f} nm) {reason}: none of them")
-        try:
-            filling = fill_matrix(grid.centres, ~empty, max_edge_nm, max_gap_nm)
-        except WavelengthError as exc:
-            raise WavelengthError(
-                f"scene {scene.name!r} ({wavelengths.min():.0f}-{wavelengths.max():.0f} nm) {reason} "
-                f"(at {missing} nm...): {exc}"
-            ) from None
-        matrix = filling @ matrix[~empty]
-    cube = scene.cube[:, :, order] @ matrix.T.astype(np.float32)
+    matrix, filled = resampling_matrix(wavelengths, band_widths(scene), grid, max_edge_nm=max_edge_nm,
+                                       max_gap_nm=max_gap_nm, what=f"scene {scene.name!r}")
+    cube = scene.cube @ matrix.T.astype(np.float32)
     meta = dict(scene.meta, resampled_from=f"{scene.bands} bands", grid=grid.name)
-    if empty.any():
-        meta["filled_bands"] = np.flatnonzero(empty).tolist()
+    if filled.any():
+        meta["filled_bands"] = np.flatnonzero(filled).tolist()
     else:
         meta.pop("filled_bands", None)
     return scene.with_cube(cube, wavelengths=grid.centres.copy(), fwhm=grid.fwhm.copy(), meta=meta)
+
+
+def interpolation_matrix(grid: SpectralGrid, wavelengths: np.ndarray, max_step_nm: float) -> np.ndarray:
+    """Values on a grid's bands interpolated linearly in wavelength at other band centres.
+
+    A band between two grid bands at most ``max_step_nm`` apart gets their linear interpolation;
+    one within ``max_step_nm / 2`` of the grid's first or last band copies it; any other band (in
+    a gap of the grid, such as its water-absorption windows, or beyond its range) gets nothing:
+    its row is zero (``matrix.any(axis=1)`` says which bands got a value).
+
+    Parameters
+    ----------
+    grid : SpectralGrid
+    wavelengths : ndarray, shape (C,)
+        Target band centres (nm), in any order.
+    max_step_nm : float
+
+    Returns
+    -------
+    ndarray, shape (C, G)
+    """
+    order = np.argsort(grid.centres, kind="stable")
+    centres = grid.centres[order]
+    weights = np.zeros((np.size(wavelengths), centres.size))
+    for band, centre in enumerate(np.asarray(wavelengths, dtype=float)):
+        high = int(np.searchsorted(centres, centre))
+        if high < centres.size and abs(centres[high] - centre) < 1e-9:
+            weights[band, high] = 1.0
+        elif 0 < high < centres.size:
+            span = centres[high] - centres[high - 1]
+            if span <= max_step_nm:
+                share = (centre - centres[high - 1]) / span
+                weights[band, high - 1], weights[band, high] = 1.0 - share, share
+        else:
+            nearest = 0 if high == 0 else centres.size - 1
+            if abs(centres[nearest] - centre) <= max_step_nm / 2:
+                weights[band, nearest] = 1.0
+    unsorted = np.empty_like(weights)
+    unsorted[:, order] = weights
+    return unsorted
 
 
 def msi_response_fit(scene: Scene) -> dict[str, str | None]:
