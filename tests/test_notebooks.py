@@ -204,6 +204,11 @@ def test_training_notebook_trained_and_validated(training):
     assert run["steps"] >= 1
     assert Path(run["checkpoint"]).is_file()
     assert math.isfinite(run["best"]["psnr"]) and run["best"]["psnr"] > 10
+    # The recipe of the published weights: validated on the real val region and the synthetic val
+    # seeds, trained on patches from both sources, with LR-HSI noise in 10-50 dB or none.
+    assert sorted(run["best"]["sets"]) == sorted(record["skip_alone"]["sets"]) == ["indian_pines:val", "synthetic:val"]
+    assert {row["source"] for row in record["batch"]} <= {"synthetic", "indian_pines:train"}
+    assert all(math.isinf(row["snr_db"]) or 10 <= row["snr_db"] <= 50 for row in record["batch"])
 
 
 def test_training_notebook_run_matches_the_cli(training):
@@ -219,6 +224,15 @@ def test_training_notebook_published_checkpoint_matches_the_cli(training):
     methods = sorted(published["methods"])
     cli = cli_evaluate(workdir, published["protocol"], methods, checkpoint=published["checkpoint"])
     assert_same_scores(published["methods"], cli, rel=1e-5)
+
+
+def test_training_notebook_published_checkpoint_at_15_db_matches_the_cli(training):
+    workdir, record = training
+    noisy = record["published_15db"]
+    assert noisy["protocol"]["snr_db"] == 15.0
+    methods = sorted(noisy["methods"])
+    cli = cli_evaluate(workdir, noisy["protocol"], methods, checkpoint=noisy["checkpoint"])
+    assert_same_scores(noisy["methods"], cli, rel=1e-5)
 
 
 def test_training_notebook_adaptation_matches_the_cli(training):
