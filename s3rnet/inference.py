@@ -158,7 +158,10 @@ def checkpoint_grid(metadata: dict) -> SpectralGrid | None:
     centres = np.asarray(metadata["wavelengths_nm"], dtype=float)
     fwhm = metadata.get("fwhm_nm")
     widths = np.full_like(centres, 10.0) if fwhm is None else np.asarray(fwhm, dtype=float)
-    return SpectralGrid(Path(metadata.get("source", "checkpoint")).stem, centres, widths)
+    name = ((metadata.get("training") or {}).get("config") or {}).get("grid")
+    if name in (None, "scene"):
+        name = f"the grid of {Path(metadata.get('source', 'checkpoint')).stem}"
+    return SpectralGrid(name, centres, widths)
 
 
 def prepare_scene(scene: Scene, metadata: dict) -> Scene:
