@@ -187,7 +187,7 @@ def _report(args: argparse.Namespace) -> int:
         scenes=report_scenes(args.scene, args.split, args.synthetic_seeds), robustness_scenes=args.robustness_seeds,
     )
     path = write_report(build_report(settings), args.out)
-    print(f"wrote {path} (and results.json, robustness.csv/.plotly.json/.svg)")
+    print(f"wrote {path} (and results.json, robustness*.csv/.plotly.json/.svg)")
     return 0
 
 
