@@ -497,6 +497,7 @@ def render_details(result: FusionResult, colour_mode: str, wavelength: float, ba
     out |= render_errors(result, baseline)
     out["psnr_plot"] = views.psnr_figure(result)
     out["weights"] = views.weight_maps_view(result)
+    out["weights_reading"] = views.weights_reading(result)
     out["weights_plot"] = views.weights_figure(result)
     out["energy_plot"] = views.energy_figure(result)
     return out

@@ -116,6 +116,13 @@ def channel_energy_summary(fused_features: np.ndarray) -> tuple[np.ndarray, dict
     return energy, energy_sparsity(energy)
 
 
+def describe_branch_weights(stats: dict[str, dict[str, float]]) -> str:
+    """``s3rnet.analysis.describe_branch_weights``."""
+    from s3rnet.analysis import describe_branch_weights as describe
+
+    return describe(stats)
+
+
 def branch_weights_summary(weights: np.ndarray) -> tuple[np.ndarray, dict[str, dict[str, float]]]:
     """The four SSAWB weight maps (Q, K, V, Z) for display, and their statistics."""
     from s3rnet.analysis import branch_weight_maps, branch_weight_stats

@@ -128,7 +128,7 @@ OVERVIEW_KEYS = (
 DETAIL_KEYS = (
     "swipe", "band_truth", "band_lrhsi", "band_hrmsi", "band_fused", "band_baseline", "band_caption",
     "error_sam_fused", "error_sam_baseline", "error_rmse_fused", "error_rmse_baseline", "psnr_plot",
-    "weights", "weights_plot", "energy_plot",
+    "weights", "weights_reading", "weights_plot", "energy_plot",
 )
 VIEW_KEYS = OVERVIEW_KEYS + DETAIL_KEYS
 
@@ -390,6 +390,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                                     "the energy of the fused features spreads over channels (the paper's Fig. 1: a "
                                     "sparse representation puts most energy in few channels)."
                                 )
+                                weights_reading = gr.Markdown(first["weights_reading"], elem_id="weights-reading")
                                 weights = gr.Image(first["weights"][0], label=first["weights"][1], interactive=False,
                                                    format="png", elem_id="weights", buttons=["download", "fullscreen"])
                                 with gr.Row():
@@ -414,7 +415,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
         detail_outputs = [
             swipe, band_truth, band_lrhsi, band_hrmsi, band_fused, band_baseline, band_caption,
             error_sam_fused, error_sam_baseline, error_rmse_fused, error_rmse_baseline, psnr_plot,
-            weights, weights_plot, energy_plot,
+            weights, weights_reading, weights_plot, energy_plot,
         ]
         views_group = {"concurrency_id": "views", "concurrency_limit": VIEW_CONCURRENCY}
 

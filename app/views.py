@@ -312,26 +312,36 @@ def error_views(result: FusionResult, baseline: str | None) -> dict[str, tuple[n
     return views
 
 
+def _titled_panel(image: np.ndarray, title: str) -> np.ndarray:
+    band = Image.new("RGB", (image.shape[1], FONT_SIZE + 10), "white")
+    ImageDraw.Draw(band).text((4, 3), title, fill="black", font=_font(FONT_SIZE))
+    return np.concatenate([np.asarray(band), image], axis=0)
+
+
 def weight_maps_view(result: FusionResult) -> tuple[np.ndarray | None, str]:
-    """The four SSAWB per-pixel weight maps side by side on one colour scale (0 to 1)."""
+    """The four SSAWB per-pixel weight maps side by side: on one colour scale (0 to 1) above, each
+    stretched to its own 1st-99th percentile range below, so that a weak pattern shows too."""
     if result.model is None or getattr(result.model, "weights", None) is None:
         return None, "S3RNet did not run (or has no SSAWB): no branch weights to show."
     from .library import branch_weights_summary
 
     maps, _ = branch_weights_summary(result.model.weights)
     factor = display_factor(*maps.shape[1:])
-    panels = []
-    font = _font(FONT_SIZE)
-    for name, weight_map in zip(BRANCH_NAMES, maps):
-        panel = enlarge(colour_map(weight_map, 0.0, 1.0, "viridis"), factor)
-        title = Image.new("RGB", (panel.shape[1], FONT_SIZE + 10), "white")
-        ImageDraw.Draw(title).text((4, 3), BRANCH_MEANINGS[name], fill="black", font=font)
-        panels.append(np.concatenate([np.asarray(title), panel], axis=0))
-        panels.append(np.full((panels[-1].shape[0], 8, 3), 255, np.uint8))
-    strip = np.concatenate(panels[:-1], axis=1)
+    rows = []
+    for stretched in (False, True):
+        panels = []
+        for name, weight_map in zip(BRANCH_NAMES, maps):
+            low, high = (np.percentile(weight_map, [1, 99]) if stretched else (0.0, 1.0))
+            high = max(float(high), float(low) + 1e-6)
+            title = f"{name} stretched: {low:.2f}-{high:.2f}" if stretched else BRANCH_MEANINGS[name]
+            panels.append(_titled_panel(enlarge(colour_map(weight_map, float(low), high, "viridis"), factor), title))
+            panels.append(np.full((panels[-1].shape[0], 8, 3), 255, np.uint8))
+        rows.append(np.concatenate(panels[:-1], axis=1))
+        rows.append(np.full((12, rows[-1].shape[1], 3), 255, np.uint8))
     # A white band on top keeps the component's label badge off the panel titles.
-    strip = np.concatenate([np.full((32, strip.shape[1], 3), 255, np.uint8), strip], axis=0)
-    return with_colour_bar(strip, 0.0, 1.0, "viridis", "weight"), "SSAWB branch weights per pixel (sigmoid, one colour scale 0-1)"
+    strip = np.concatenate([np.full((32, rows[0].shape[1], 3), 255, np.uint8), *rows[:-1]], axis=0)
+    return (with_colour_bar(strip, 0.0, 1.0, "viridis", "weight (top row)"),
+            "SSAWB branch weights per pixel: top on one scale 0-1; bottom each map stretched to its own range")
 
 
 # --------------------------------------------------------------------------------------------
@@ -436,6 +446,16 @@ def psnr_figure(result: FusionResult) -> go.Figure:
         figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name,
                                     line={"color": SERIES_COLOURS.get(name), "width": 3 if name == "S3RNet" else 2}))
     return _layout(figure, "PSNR per band (peak = band maximum of the ground truth)", axis, "PSNR (dB)")
+
+
+def weights_reading(result: FusionResult) -> str:
+    """What the weight maps show, in plain words (:func:`s3rnet.analysis.describe_branch_weights`)."""
+    if result.model is None or getattr(result.model, "weights", None) is None:
+        return "*S3RNet did not run: no branch weights to read.*"
+    from .library import branch_weights_summary, describe_branch_weights
+
+    _, stats = branch_weights_summary(result.model.weights)
+    return f"**What the maps show.** {describe_branch_weights(stats)}"
 
 
 def weights_figure(result: FusionResult) -> go.Figure:

@@ -379,6 +379,48 @@ def branch_weight_stats(weights: Any, names: Sequence[str] = BRANCHES) -> dict[s
     return stats
 
 
+# Spatial standard deviation of a branch's weight map below which we call it flat, and above which
+# its pattern is plain on the common 0-1 colour scale (our reading thresholds, not the paper's).
+FLAT_WEIGHT_STD = 0.01
+VISIBLE_WEIGHT_STD = 0.05
+
+
+def describe_branch_weights(stats: Mapping[str, Mapping[str, float]]) -> str:
+    """A plain-words reading of :func:`branch_weight_stats`: which branch weighs most, and whether
+    each map varies over the scene (spatial standard deviation against :data:`FLAT_WEIGHT_STD`
+    and :data:`VISIBLE_WEIGHT_STD`).
+
+    Parameters
+    ----------
+    stats : mapping
+        Branch name -> ``{"mean", "std", "min", "max", "dominant_share"}``.
+
+    Returns
+    -------
+    str
+    """
+    order = sorted(stats, key=lambda b: stats[b]["mean"], reverse=True)
+    top = order[0]
+    parts = [
+        f"Branch {top} gets the most weight (mean {stats[top]['mean']:.2f}), "
+        + ", ".join(f"{b} {stats[b]['mean']:.2f}" for b in order[1:]) + "."
+    ]
+    flat = [b for b in order if stats[b]["std"] < FLAT_WEIGHT_STD]
+    visible = [b for b in order if stats[b]["std"] >= VISIBLE_WEIGHT_STD]
+    little = [b for b in order if b not in flat and b not in visible]
+    spread = ", ".join(f"{b} {stats[b]['std']:.3f}" for b in order)
+    if visible:
+        parts.append(f"{', '.join(visible)} change{'s' if len(visible) == 1 else ''} visibly from pixel to pixel: "
+                     "the network trusts that branch more in some places than in others.")
+    if little:
+        parts.append(f"{', '.join(little)} vary a little (a few hundredths): a pattern you see only with the contrast stretched.")
+    if flat:
+        parts.append(f"{', '.join(flat)} {'is' if len(flat) == 1 else 'are'} flat: one weight everywhere, "
+                     "which a fixed weight per branch could express as well.")
+    parts.append(f"Spatial standard deviation: {spread}.")
+    return " ".join(parts)
+
+
 def branch_weight_maps(weights: Any) -> np.ndarray:
     """The four branch weight maps of the first batch item, for display.
 

@@ -17,6 +17,7 @@ from s3rnet.analysis import (
     branch_weight_maps,
     branch_weight_stats,
     channel_energy,
+    describe_branch_weights,
     energy_sparsity,
     features_to_samples,
     layerwise_cka,
@@ -344,3 +345,18 @@ def test_branch_weights_validation():
         branch_weight_stats(sigmoid[:, :3])
     with pytest.raises(SceneDataError):
         branch_weight_maps(sigmoid + 1.0)
+
+
+def test_the_reading_of_the_branch_weights_follows_their_spatial_spread():
+    rng = np.random.default_rng(0)
+    weights = np.stack([
+        np.full((32, 32), 0.2),                         # Q: flat
+        0.8 + 0.03 * rng.standard_normal((32, 32)),     # K: a little
+        np.linspace(0.2, 0.9, 32 * 32).reshape(32, 32),  # V: a visible ramp
+        0.1 + 0.02 * rng.standard_normal((32, 32)),     # Z: a little
+    ])
+    stats = branch_weight_stats(weights)
+    reading = describe_branch_weights(stats)
+    assert reading.startswith(f"Branch K gets the most weight (mean {stats['K']['mean']:.2f})")
+    assert "V changes visibly" in reading and "K, Z vary a little" in reading and "Q is flat" in reading
+    assert f"V {stats['V']['std']:.3f}" in reading

@@ -562,7 +562,8 @@ def test_details_fill_the_other_tabs_for_the_sessions_last_fusion(server, indian
     client = _client(url)
     client.predict(region="split:test", methods=FAST, seed=3, api_name="/fuse")
     outputs = client.predict(wavelength_nm=800, baseline="mtf-glp-hpm", api_name="/details")
-    assert len(outputs) == 15  # swipe, 5 band views + caption, 4 error maps, PSNR plot, weights + 2 plots
+    assert len(outputs) == 16  # swipe, 5 band views + caption, 4 error maps, PSNR plot, weights, reading + 2 plots
+    assert "S3RNet did not run" in outputs[13]
     region = split_region(indian_pines, "test")
     nearest = region.wavelengths[np.argmin(np.abs(region.wavelengths - 800))]
     assert f"{nearest:.1f} nm" in outputs[6]
@@ -719,9 +720,13 @@ def test_s3rnet_views_show_the_library_analysis(indian_pines):
     assert result.fused_method == "s3rnet" and result.model is not None
     assert result.model.weights.shape == (4, 48, 144)
     image, caption = views.weight_maps_view(result)
-    assert image.shape[1] > 4 * 144 and "one colour scale" in caption
+    assert image.shape[1] > 4 * 144 and image.shape[0] > 2 * 48 and "one scale 0-1" in caption and "stretched" in caption
     bars = views.weights_figure(result).data[0]
     stats = branch_weight_stats(result.model.weights)
+    reading = views.weights_reading(result)
+    top = max(stats, key=lambda b: stats[b]["mean"])
+    assert f"Branch {top} gets the most weight (mean {stats[top]['mean']:.2f})" in reading
+    assert all(f"{b} {stats[b]['std']:.3f}" in reading for b in "QKVZ")
     np.testing.assert_allclose(bars.y, [stats[b]["mean"] for b in "QKVZ"])
     energy = views.energy_figure(result).data[0]
     np.testing.assert_allclose(energy.y, channel_energy(result.model.fused_features))
