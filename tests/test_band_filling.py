@@ -131,3 +131,29 @@ def test_a_vnir_scene_runs_the_baselines_and_says_why_s3rnet_did_not(indian_pine
     assert result.protocol["filled_bands"] is None
     with pytest.raises(WavelengthError, match="cannot be filled"):
         run_evaluation(vnir, split="test", methods=["s3rnet"], checkpoint=str(trained))
+
+
+def test_the_resampling_matrix_is_the_map_resample_applies_in_the_scenes_own_band_order(indian_pines):
+    from s3rnet.data import resampling_matrix
+    from s3rnet.data.grids import band_widths
+
+    matrix, filled = resampling_matrix(indian_pines.wavelengths, band_widths(indian_pines), AVIRIS_172)
+    assert matrix.shape == (172, 200) and not filled.any()
+    # Indian Pines lists its spectrometers' bands out of wavelength order: the columns follow the file.
+    assert (np.diff(indian_pines.wavelengths) < 0).any()
+    np.testing.assert_allclose(indian_pines.cube @ matrix.T, resample(indian_pines, AVIRIS_172).cube, rtol=1e-4, atol=1e-3)
+
+
+def test_values_on_a_grid_come_back_by_interpolation_and_not_across_its_gaps():
+    from s3rnet.data import interpolation_matrix
+
+    values = np.sin(AVIRIS_172.centres / 300.0)
+    targets = np.array([405.0, 410.0, 1330.0, 1338.0, 1400.0, 1452.0, 2395.0, 2400.0, 2410.0])
+    weights = interpolation_matrix(AVIRIS_172, targets, max_step_nm=15.0)
+    got = weights @ values
+    assert got[0] == values[0] and got[6] == values[-1]
+    np.testing.assert_allclose(got[1], np.sin(410.0 / 300.0), atol=1e-3)
+    # 1338 and 1452 copy the grid's band 3 nm away across the 115 nm water gap; 1400 is left out,
+    # as is 2410, more than half a step past the last band.
+    assert weights[3].sum() == 1.0 and weights[5].sum() == 1.0
+    assert not weights[4].any() and not weights[8].any() and weights[7].sum() == 1.0

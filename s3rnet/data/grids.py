@@ -238,8 +238,8 @@ def interpolation_matrix(grid: SpectralGrid, wavelengths: np.ndarray, max_step_n
     """Values on a grid's bands interpolated linearly in wavelength at other band centres.
 
     A band between two grid bands at most ``max_step_nm`` apart gets their linear interpolation;
-    one within ``max_step_nm / 2`` of the grid's first or last band copies it; any other band (in
-    a gap of the grid, such as its water-absorption windows, or beyond its range) gets nothing:
+    one beyond the grid's range or inside a wider gap (its water-absorption windows) copies the
+    nearest grid band when within ``max_step_nm / 2`` of it; any other band gets nothing:
     its row is zero (``matrix.any(axis=1)`` says which bands got a value).
 
     Parameters
@@ -260,13 +260,12 @@ def interpolation_matrix(grid: SpectralGrid, wavelengths: np.ndarray, max_step_n
         high = int(np.searchsorted(centres, centre))
         if high < centres.size and abs(centres[high] - centre) < 1e-9:
             weights[band, high] = 1.0
-        elif 0 < high < centres.size:
-            span = centres[high] - centres[high - 1]
-            if span <= max_step_nm:
-                share = (centre - centres[high - 1]) / span
-                weights[band, high - 1], weights[band, high] = 1.0 - share, share
+        elif 0 < high < centres.size and centres[high] - centres[high - 1] <= max_step_nm:
+            share = (centre - centres[high - 1]) / (centres[high] - centres[high - 1])
+            weights[band, high - 1], weights[band, high] = 1.0 - share, share
         else:
-            nearest = 0 if high == 0 else centres.size - 1
+            neighbours = [i for i in (high - 1, high) if 0 <= i < centres.size]
+            nearest = min(neighbours, key=lambda i: abs(centres[i] - centre))
             if abs(centres[nearest] - centre) <= max_step_nm / 2:
                 weights[band, nearest] = 1.0
     unsorted = np.empty_like(weights)
