@@ -43,7 +43,8 @@ from plotly.subplots import make_subplots
 
 import s3rnet
 from s3rnet.analysis import (
-    BRANCHES, branch_weight_maps, branch_weight_stats, channel_energy, energy_sparsity, layerwise_cka,
+    BRANCHES, FLAT_WEIGHT_STD, VISIBLE_WEIGHT_STD, branch_weight_maps, branch_weight_stats, channel_energy,
+    energy_sparsity, layerwise_cka,
 )
 from s3rnet.data import WATER_ABSORPTION_NM, load_scene
 from s3rnet.degrade import simulate
@@ -476,7 +477,8 @@ same_scale = (between["Q-V"] + between["K-Z"]) / 2
 mixed_scale = np.mean([v for k, v in between.items() if k not in ("Q-V", "K-Z")])
 
 # SSAWB: how much a map varies over the scene, read on the maps' shared 0-1 colour scale.
-FLAT_STD, VISIBLE_STD = 0.01, 0.05  # spatial std: under 1% of the range flat, from 5% plainly visible
+# The library's reading thresholds (s3rnet.analysis.describe_branch_weights, the app's reading too).
+FLAT_STD, VISIBLE_STD = FLAT_WEIGHT_STD, VISIBLE_WEIGHT_STD
 clean_w, noisy_w = stats_by_snr["clean"], stats_by_snr["15 dB"]
 tiers = [  # (one map, several maps, why, branches)
     ("is flat", "are flat", f"spatial std under {FLAT_STD}",
