@@ -224,7 +224,8 @@ def test_fuse_on_the_first_screen_and_results_come_into_view(server_url, browser
             "() => document.querySelector('#status').textContent.includes('cols 96-144')", timeout=120_000)
         page.wait_for_timeout(1500)  # the smooth scroll
         top = page.evaluate("() => document.getElementById('results').getBoundingClientRect().top")
-        assert 0 <= top <= 0.4 * 768, top
+        # The smooth scroll may stop a fraction of a pixel past the results' top (seen: -0.36 px).
+        assert -1 <= top <= 0.4 * 768, top
     finally:
         context.close()
 
