@@ -986,7 +986,9 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
     def fuse_window(lr: np.ndarray, hr: np.ndarray) -> np.ndarray:
         grid_lr = lr if bridge is None else bridge.to_grid_units(lr)
         low, high = scales.normalise(grid_lr, hr)
-        estimated = fuse_tile(base, low, high, grid_context)
+        # A network without an estimate needs one only to carry its correction across the bridge.
+        needed = estimate is not None or bridge is not None
+        estimated = fuse_tile(base, low, high, grid_context) if needed else None
         extra = {"estimate": to_tensor(estimated, network.device)} if estimate is not None else {}
         with torch.no_grad(), autocast(network.device):
             fused = model(to_tensor(low, network.device), to_tensor(high, network.device), keep_layers=False, **extra)
