@@ -15,7 +15,7 @@ from .baselines import get_method
 from .errors import ConfigError
 from .fusion import FusionInputs
 
-ESTIMATES = ("gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf")
+ESTIMATES = ("gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf")
 
 
 def classical_estimate(

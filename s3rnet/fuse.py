@@ -57,10 +57,10 @@ from .response import (
 
 ProgressCallback = Callable[[float, str], None]
 
-TILED_METHODS = ("bicubic", "gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf")
+TILED_METHODS = ("bicubic", "gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf")
 # The subspace methods: the LR-HSI projected onto its HySime subspace (fitted once, on the
-# sample), then the classical method they name.
-SUBSPACE_METHODS = {"hysime-gsa": "gsa", "hysime-mtf": "mtf-glp-hpm"}
+# sample; plus the Wiener-kept residual for hysime-wiener-mtf), then the classical method they name.
+SUBSPACE_METHODS = {"hysime-gsa": "gsa", "hysime-mtf": "mtf-glp-hpm", "hysime-wiener-mtf": "mtf-glp-hpm"}
 WHOLE_METHODS = ("cnmf",)
 DEFAULT_METHOD = "mtf-glp-hpm"
 # LR pixels of the statistics: the whole overlap up to this many, else SAMPLE_BLOCKS blocks of
@@ -407,9 +407,11 @@ def fit_statistics(method: str, lrhsi: np.ndarray, lrmsi: np.ndarray, response: 
                    wavelengths: np.ndarray | None = None) -> dict[str, Any]:
     """A classical method's global statistics, fitted once on the LR sample.
 
-    * ``hysime-gsa``, ``hysime-mtf``: the basis of the sample's HySime signal subspace
-      (:func:`s3rnet.baselines.hysime_gsa.fit_subspace`, neighbours in ``wavelengths`` order),
-      and the statistics of GSA or MTF-GLP-HPM on the projected sample;
+    * ``hysime-gsa``, ``hysime-mtf``, ``hysime-wiener-mtf``: the basis of the sample's HySime
+      signal subspace (:func:`s3rnet.baselines.hysime_gsa.fit_subspace`, neighbours in
+      ``wavelengths`` order), the gains of the residual each band keeps (the Wiener gains of
+      :func:`s3rnet.baselines.hysime_wiener_mtf.fit_denoiser`, else none), and the statistics of
+      GSA or MTF-GLP-HPM on the denoised sample;
     * ``mtf-glp-hpm``: the non-negative weights of each band's synthetic pan
       (:func:`s3rnet.baselines.mtf_glp_hpm.pan_weights`) and the floor of the low-pass pan;
     * ``gsa``: the intensity regression (:func:`s3rnet.baselines.gsa.intensity_weights`), the
@@ -417,11 +419,16 @@ def fit_statistics(method: str, lrhsi: np.ndarray, lrmsi: np.ndarray, response: 
       the injection gains, all on the LR grid (the untiled baseline takes the last three at HR).
     """
     if method in SUBSPACE_METHODS:
-        from .baselines.hysime_gsa import fit_subspace, project
+        from .baselines.hysime_gsa import fit_subspace
+        from .baselines.hysime_wiener_mtf import denoise, fit_denoiser
 
-        basis = fit_subspace(lrhsi, wavelengths)
-        inner = fit_statistics(SUBSPACE_METHODS[method], project(lrhsi, basis), lrmsi, response)
-        return {"basis": basis, "dimension": basis.shape[1], **inner}
+        if method == "hysime-wiener-mtf":
+            basis, gains = fit_denoiser(lrhsi, wavelengths)
+        else:
+            basis = fit_subspace(lrhsi, wavelengths)
+            gains = np.zeros(basis.shape[0])
+        inner = fit_statistics(SUBSPACE_METHODS[method], denoise(lrhsi, basis, gains), lrmsi, response)
+        return {"basis": basis, "gains": gains, "dimension": basis.shape[1], **inner}
     if method == "mtf-glp-hpm":
         from .baselines.mtf_glp_hpm import _FLOOR, pan_weights
 
@@ -456,9 +463,9 @@ def fuse_tile(method: str, lr: np.ndarray, hr: np.ndarray, context: TileContext)
     """
     stats = context.statistics
     if method in SUBSPACE_METHODS:
-        from .baselines.hysime_gsa import project
+        from .baselines.hysime_wiener_mtf import denoise
 
-        return fuse_tile(SUBSPACE_METHODS[method], project(lr, stats["basis"]), hr, context)
+        return fuse_tile(SUBSPACE_METHODS[method], denoise(lr, stats["basis"], stats["gains"]), hr, context)
     up = upsample(lr, context.ratio)
     if method == "bicubic":
         return up
