@@ -114,7 +114,7 @@ class TrainConfig:
         Save the training state every this many steps (and after the last one).
     seed : int
         Seed of the initial weights and of every random draw of the run.
-    skip : {"none", "bicubic", "gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf"}
+    skip : {"none", "bicubic", "gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf"}
         Global skip (:class:`s3rnet.models.S3RNetConfig`): none (the paper), the bicubic
         upsampling of the LR-HSI, or a classical estimate (:data:`s3rnet.estimates.ESTIMATES`)
         that the network corrects, computed on the normalised inputs of each sample.
@@ -131,6 +131,11 @@ class TrainConfig:
         The SSAWB's attention (:class:`s3rnet.models.S3RNetConfig`).
     out_dir : str
         Output directory, when :func:`~s3rnet.training.train` is given none.
+    init : str or None
+        Start from the weights of this model checkpoint (a published name such as ``"lite-oli4"``
+        or a path) instead of seeded ones: fine-tuning, on other sources, another skip estimate
+        or longer. Its network must be this config's (preset, bands, MSI bands, ratio, skip
+        kind, fusion, attention); the new run's sidecar records where it started.
     """
 
     preset: str = "lite"
@@ -163,6 +168,7 @@ class TrainConfig:
     normalisation: str = "global"
     attention: str = "paper"
     out_dir: str = "runs/train"
+    init: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("ratio", "patch_size", "batch_size", "steps", "val_every", "checkpoint_every"):
@@ -183,6 +189,8 @@ class TrainConfig:
         for name in ("scene", "train_region", "val_region", "out_dir"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise ConfigError(f"key {name!r}: expected a non-empty string, got {getattr(self, name)!r}")
+        if self.init is not None and (not isinstance(self.init, str) or not self.init):
+            raise ConfigError(f"key 'init': expected a checkpoint name or path, got {self.init!r}")
         if not isinstance(self.val_synthetic, bool):
             raise ConfigError(f"key 'val_synthetic': expected true or false, got {self.val_synthetic!r}")
         if _require_number("spectral_gain", self.spectral_gain) < 0:

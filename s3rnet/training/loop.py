@@ -34,7 +34,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..checkpoints import CheckpointError, atomic_write, checkpoint_metadata, remove_stale_temporaries, save_checkpoint
+from ..checkpoints import (
+    CheckpointError, atomic_write, checkpoint_metadata, load_checkpoint, remove_stale_temporaries, save_checkpoint,
+)
 from ..device import autocast, resolve_device
 from ..errors import ConfigError
 from ..estimates import ESTIMATES
@@ -62,13 +64,48 @@ def seeded_model(config: TrainConfig, bands: int, msi_bands: int) -> S3RNet:
         )
 
 
+def load_initial_weights(model: S3RNet, init: str) -> dict[str, Any]:
+    """Copy a model checkpoint's weights into ``model`` (a config's ``init``).
+
+    Returns
+    -------
+    dict
+        Where the weights came from, for the new checkpoint's sidecar: the name, its steps, the
+        estimate it corrected and its training config.
+
+    Raises
+    ------
+    ConfigError
+        When the checkpoint's network is not ``model``'s.
+    """
+    from ..inference import resolve_checkpoint
+
+    path = resolve_checkpoint(init)
+    source, metadata = load_checkpoint(path)
+    if source.config != model.config:
+        mismatched = {
+            key: (value, getattr(model.config, key))
+            for key, value in dataclasses.asdict(source.config).items() if value != getattr(model.config, key)
+        }
+        raise ConfigError(
+            f"key 'init': {path} is another network than this config builds "
+            + ", ".join(f"{key} {theirs!r} against {ours!r}" for key, (theirs, ours) in mismatched.items())
+        )
+    model.load_state_dict(source.state_dict())
+    return {
+        "checkpoint": str(init), "steps": metadata.get("steps"), "estimate": metadata.get("estimate"),
+        "config": metadata.get("training", {}).get("config"),
+    }
+
+
 def model_skip(skip: str) -> str:
     """The network's skip (``S3RNetConfig.skip``) for a training config's ``skip``."""
     return "estimate" if skip in ESTIMATES else skip
 
 
 def _model_metadata(
-    config: TrainConfig, model: S3RNet, data: TrainingData, steps: int, validation: dict | None
+    config: TrainConfig, model: S3RNet, data: TrainingData, steps: int, validation: dict | None,
+    init: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     region = data.train
     return checkpoint_metadata(
@@ -92,6 +129,7 @@ def _model_metadata(
             "validation_sets": sorted({p.set for p in data.problems}),
             "selection": "mean over validation sets of each set's mean PSNR (filled bands not scored)",
             "config": config.to_dict(),
+            "init": init,
         },
         steps=steps,
         validation=validation,
@@ -297,6 +335,8 @@ def _train(config, out_dir, resume, progress, device, max_steps_this_run, callba
         out.mkdir(parents=True, exist_ok=True)
 
     model = seeded_model(config, data.grid.bands, data.srf.shape[0]).to(device)
+    # On resume the state's weights replace these; the sidecars still say where the run started.
+    init = load_initial_weights(model, config.init) if config.init is not None else None
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.steps, eta_min=0.0)
     if resume:
@@ -358,11 +398,11 @@ def _train(config, out_dir, resume, progress, device, max_steps_this_run, callba
                 state.last_validation = scores
                 if state.best is None or scores["psnr"] > state.best["psnr"]:
                     state.best = scores
-                    save_checkpoint(out / BEST_NAME, model, _model_metadata(config, model, data, state.step, scores))
+                    save_checkpoint(out / BEST_NAME, model, _model_metadata(config, model, data, state.step, scores, init))
             last_psnr = "-" if state.last_validation is None else f"{state.last_validation['psnr']:.2f}"
             bar.set_postfix(loss=f"{value:.4f}", val_psnr=last_psnr, refresh=False)
             if state.step == config.steps:
-                save_checkpoint(out / LAST_NAME, model, _model_metadata(config, model, data, state.step, state.last_validation))
+                save_checkpoint(out / LAST_NAME, model, _model_metadata(config, model, data, state.step, state.last_validation, init))
             state.seconds = time.perf_counter() - started
             per_set = [""] * len(set_columns) if scores is None else [
                 f"{scores['sets'][name[len('val_psnr['):-1]]['psnr']:.4f}" for name in set_columns
