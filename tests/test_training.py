@@ -86,6 +86,12 @@ def test_shipped_configs_load():
     paper = load_config(ROOT / "configs" / "paper-oli4.json")
     assert (paper.preset, paper.patch_size, paper.batch_size, paper.skip) == ("paper", 128, 4, "none")
     assert (paper.noise_snr_db, paper.noise_reference) == ((35.0, 35.0), "authors")
+    for msi in ("oli4", "oli6"):
+        # The fine-tuning stage changes the skip, the length and the start of the recipe's run.
+        stage = load_config(ROOT / "configs" / f"generalise-{msi}-wiener.json")
+        recipe = load_config(ROOT / "configs" / f"generalise-{msi}.json")
+        assert (stage.skip, stage.init) == ("hysime-wiener-mtf", f"{recipe.out_dir}/best.safetensors")
+        assert stage.replace(skip=recipe.skip, init=None, steps=recipe.steps, out_dir=recipe.out_dir) == recipe
     new = load_config(ROOT / "configs" / "generalise-oli4.json")
     assert {s["kind"] for s in new.training_sources} == {"synthetic", "region"}
     assert (new.loss, new.skip, new.noise_snr_db, new.clean_fraction) == ("band-balanced", "hysime-mtf", (10.0, 50.0), 0.2)
@@ -135,6 +141,8 @@ def test_shipped_configs_load():
         ({"sources": [{"kind": "region", "region": "test"}]}, "entry 0: never train .* on the test region"),
         ({"sources": [{"kind": "folder", "path": "/no/such/folder"}]}, "entry 0: path '/no/such/folder' is not a folder"),
         ({"sources": [{"kind": "synthetic", "size": 16}], "patch_size": 32}, "synthetic scenes of size 16 are smaller"),
+        ({"init": ""}, "'init': expected a checkpoint name or path"),
+        ({"init": 4}, "'init': expected a checkpoint name or path"),
     ],
 )
 def test_bad_configs_are_refused_naming_the_key(tmp_path, changes, message):
@@ -522,6 +530,32 @@ def test_a_many_source_run_resumes_exactly_and_records_its_recipe(smoke, tmp_pat
     assert [s["source"] for s in metadata["training"]["sources"]] == ["synthetic", "indian_pines:train"]
     recorded = metadata["training"]["config"]
     assert (recorded["loss"], recorded["clean_fraction"], recorded["noise_snr_db"]) == ("band-balanced", 0.25, [10.0, 50.0])
+
+
+def test_a_run_started_from_a_checkpoint_continues_it_and_says_so(uninterrupted, tmp_path):
+    config, first = uninterrupted
+    tuned = config.replace(init=str(first.last_checkpoint), steps=2, val_every=2, checkpoint_every=2, lr=1e-12)
+    result = train(tuned, tmp_path / "tuned", progress=False)
+    # A learning rate of 1e-12 leaves the weights where they started: the first run's.
+    start, started = load_checkpoint(first.last_checkpoint)
+    after, metadata = load_checkpoint(result.last_checkpoint)
+    for name, tensor in start.state_dict().items():
+        torch.testing.assert_close(after.state_dict()[name], tensor, rtol=0.0, atol=1e-6, msg=name)
+    init = metadata["training"]["init"]
+    assert init["checkpoint"] == str(first.last_checkpoint) and init["steps"] == config.steps
+    assert init["config"] == started["training"]["config"] and init["estimate"] == started["estimate"]
+    # Interrupted and resumed, the run still records where it started.
+    train(tuned, tmp_path / "resumed", progress=False, max_steps_this_run=1)
+    resumed = train(tuned, tmp_path / "resumed", resume=True, progress=False)
+    assert load_checkpoint(resumed.last_checkpoint)[1]["training"]["init"] == init
+
+
+def test_a_checkpoint_of_another_network_is_refused_as_a_start(uninterrupted, tmp_path):
+    config, first = uninterrupted
+    with pytest.raises(ConfigError, match=r"key 'init': .* another network .*fusion 'ssawb' against 'sum'"):
+        train(config.replace(init=str(first.last_checkpoint), fusion="sum"), tmp_path, progress=False)
+    with pytest.raises(CheckpointError, match="no checkpoint 'no-such-weights'"):
+        train(config.replace(init="no-such-weights"), tmp_path / "missing", progress=False)
 
 
 def test_a_state_saved_before_sources_existed_resumes(uninterrupted, tmp_path):
