@@ -3,6 +3,7 @@ real Indian Pines cube with bands cut away the way real sensors and bad-band lis
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,13 @@ def test_bands_beyond_the_edge_copy_the_nearest_covered_band(short, grid):
     for band in np.flatnonzero(mask):
         np.testing.assert_array_equal(filled.cube[..., band], filled.cube[..., last])
     assert not filled_band_mask(resample(filled, grid, **FILL)).any()
+
+
+def test_filling_says_it_once_without_spys_line_per_band(short, grid, caplog):
+    # SPy logs "No overlap for target band ..." (INFO, to stderr) for every band it cannot cover.
+    resample(short, grid, **FILL)
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("spectral")]
+    assert logging.getLogger("spectral").level == logging.INFO, "SPy's own logging level is restored"
 
 
 @pytest.mark.parametrize("nm, worst", [((1000, 1060), 0.05), ((1330, 1392), None)])

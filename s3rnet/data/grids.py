@@ -21,6 +21,7 @@ ones; at 1330-1392 nm, on the edge of a water absorption, they are off by 104%.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -189,9 +190,18 @@ def resampling_matrix(
 
     wavelengths = np.asarray(wavelengths, dtype=float)
     order = np.argsort(wavelengths, kind="stable")
-    resampler = BandResampler(
-        wavelengths[order].tolist(), grid.centres.tolist(), np.asarray(widths, dtype=float)[order].tolist(), grid.fwhm.tolist(),
-    )
+    # SPy logs one INFO line per grid band it cannot cover; the WavelengthError or the filling
+    # below says the same once, so its logger is quiet for this call.
+    spy_logger = logging.getLogger("spectral")
+    level = spy_logger.level
+    spy_logger.setLevel(logging.WARNING)
+    try:
+        resampler = BandResampler(
+            wavelengths[order].tolist(), grid.centres.tolist(), np.asarray(widths, dtype=float)[order].tolist(),
+            grid.fwhm.tolist(),
+        )
+    finally:
+        spy_logger.setLevel(level)
     matrix = np.asarray(resampler.matrix, dtype=np.float64)
     empty = ~np.isfinite(matrix).all(axis=1) | (np.abs(matrix).sum(axis=1) == 0)
     if empty.any():
