@@ -2,7 +2,8 @@
 
 The notebooks are committed without outputs. Edit the cells here, then run
 
-    python notebooks/build_notebooks.py
+    python notebooks/build_notebooks.py                   # every notebook
+    python notebooks/build_notebooks.py 02_training.ipynb  # only the ones named
 
 and commit the regenerated ``.ipynb`` files together with this script
 (``tests/test_notebooks.py`` checks that the two agree and that no output is committed).
@@ -59,11 +60,14 @@ def render(name: str) -> str:
     return nbformat.writes(build(NOTEBOOKS[name])) + "\n"
 
 
-def main() -> None:
-    for name in NOTEBOOKS:
+def main(names: list[str]) -> None:
+    unknown = [name for name in names if name not in NOTEBOOKS]
+    if unknown:
+        sys.exit(f"build_notebooks.py: no notebook {', '.join(unknown)}; choose among {', '.join(NOTEBOOKS)}")
+    for name in names or NOTEBOOKS:
         (HERE / name).write_text(render(name))
         print(f"wrote notebooks/{name}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -64,6 +64,13 @@ def test_notebooks_are_committed_without_outputs_and_match_their_generator():
 # --------------------------------------------------------------------------------------------
 
 
+
+def test_the_generator_refuses_a_notebook_it_does_not_know():
+    run = subprocess.run([sys.executable, str(NOTEBOOKS / "build_notebooks.py"), "05_missing.ipynb"],
+                         capture_output=True, text=True)
+    assert run.returncode != 0 and "no notebook 05_missing.ipynb; choose among 01_degradation.ipynb" in run.stderr
+
+
 def cli_environment() -> dict[str, str]:
     """The environment of the notebook kernels and of the CLI runs they are compared with.
 
