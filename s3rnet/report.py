@@ -540,6 +540,7 @@ def _training_summary(metadata: dict[str, Any]) -> dict[str, Any]:
         "fusion": config["fusion"],
         "normalisation": config["normalisation"],
         "validation": metadata.get("validation"),
+        "init": training.get("init"),
     }
 
 
@@ -935,10 +936,13 @@ def _ablation_lines(report: dict[str, Any]) -> list[str]:
         noise = "none" if tr["noise_snr_db"] is None else "-".join(f"{v:g}" for v in tr["noise_snr_db"])
         noise += f" ({tr['noise_reference']}) / {tr['clean_fraction']:g}"
         val = tr["validation"]["psnr"] if tr.get("validation") else float("nan")
+        steps = f"{tr['steps']} of {tr['planned_steps']}"
+        if tr.get("init"):
+            steps += f" after {tr['init']['steps']} ({tr['init']['estimate']} skip)"
         pooled = (entry.get("synthetic") or {}).get("pooled") or {}
         lines.append(
             f"| {label} | {sources} | {tr['grid']} | {tr['loss']} | {noise} | {tr['skip']} | "
-            f"{tr['steps']} of {tr['planned_steps']} | {val:.2f} | {pair(entry['test'])} | {pair(entry.get('test_15'))} | "
+            f"{steps} | {val:.2f} | {pair(entry['test'])} | {pair(entry.get('test_15'))} | "
             f"{pair(entry['shifted'])} | {pair(pooled.get('clean'))} | {pair(pooled.get('15 dB'))} |"
         )
     lines += ["", "PSNR (dB) / SAM (deg). Checkpoints and commands:", ""]

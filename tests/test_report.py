@@ -19,7 +19,7 @@ from s3rnet.cli import build_parser
 from s3rnet.data.synthetic_split import load_synthetic_split
 from s3rnet.evaluation import run_evaluation
 from s3rnet.report import (
-    NOISE_CASES, ROBUSTNESS_SNRS_DB, ReportScene, ReportSettings, _training_summary, build_report, report_scenes,
+    NOISE_CASES, ROBUSTNESS_SNRS_DB, ReportScene, ReportSettings, _ablation_lines, _training_summary, build_report, report_scenes,
     targets, write_report,
 )
 from s3rnet.training import load_config, train
@@ -186,6 +186,14 @@ def test_ablation_scores_and_training_summary(report, checkpoint):
     summary = _training_summary(old)
     assert summary["sources"] == [{"source": "indian_pines:train", "share": 1.0}]
     assert (summary["grid"], summary["loss"], summary["clean_fraction"]) == ("scene", "paper", 0.0)
+    assert summary["init"] is None
+    # A run started from another checkpoint says so, with the steps and skip it started from.
+    tuned = copy.deepcopy(CheckpointMethod(checkpoint, device="cpu").metadata)
+    tuned["training"]["init"] = {"checkpoint": "runs/first/best.safetensors", "steps": 4000, "estimate": "hysime-mtf",
+                                 "config": {}}
+    row = [line for line in _ablation_lines({**report, "ablation": {"tuned": {**entry, "training": _training_summary(tuned)}}})
+           if line.startswith("| tuned |")]
+    assert "| 4 of 4 after 4000 (hysime-mtf skip) |" in row[0]
 
 
 def test_report_files(report, tmp_path):
