@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--checkpoint-oli6", default="lite-oli6", help="S3RNet for the 6-band MSI ('none' to leave it out)")
     report.add_argument("--adapt", type=int, default=0, metavar="N", help="also report s3rnet with N adaptation steps")
     report.add_argument("--methods", default=",".join(DEFAULT_METHODS), help="baselines")
-    report.add_argument("--ablation", nargs="*", default=[], metavar="LABEL=CHECKPOINT", help="ablation runs to score")
+    report.add_argument("--ablation", nargs="+", action="extend", default=[], metavar="LABEL=CHECKPOINT",
+                        help="ablation runs to score (several after one flag, or the flag repeated)")
 
     publish = commands.add_parser("publish", help="score a trained checkpoint and copy it to assets/weights with its scores")
     publish.add_argument("--checkpoint", required=True, help="e.g. runs/lite-oli4/best.safetensors")

@@ -244,6 +244,14 @@ def test_the_full_report_scores_the_synthetic_test_set_and_every_scene_of_the_da
     assert (args.synthetic_seeds, args.robustness_seeds) == (3, 1)
 
 
+def test_ablation_runs_may_follow_one_flag_or_repeat_it():
+    # Repeating the flag used to keep only the last run, silently.
+    parse = build_parser().parse_args
+    repeated = parse(["report", "--ablation", "a=runs/a/best", "--ablation", "b=runs/b/best", "c=runs/c/best"])
+    assert repeated.ablation == ["a=runs/a/best", "b=runs/b/best", "c=runs/c/best"]
+    assert parse(["report"]).ablation == []
+
+
 def test_cli_report_scores_every_scene_of_the_data_directory(tmp_path):
     from spectral.io import envi
 
