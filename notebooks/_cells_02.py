@@ -511,6 +511,17 @@ python -m s3rnet train --config configs/generalise-oli4.json --out runs/generali
 python -m s3rnet train --config configs/generalise-oli4.json --out runs/generalise-oli4 --resume   # after an interruption
 ```
 
+The published weights had a second stage: `configs/generalise-oli4-wiener.json` starts from the
+first stage's best weights (`"init": "runs/generalise-oli4/best.safetensors"`) and fine-tunes them
+for longer with a better skip, **HySime-Wiener-MTF**: HySime-MTF plus, band by band, the part of
+the LR-HSI the subspace drops, kept by a Wiener gain that is near 1 where that part is signal
+(clean inputs) and 0 where it is noise. `"init"` takes any model checkpoint of the same network,
+a published name too, so you can fine-tune `lite-oli4` on a folder of your own scenes:
+
+```bash
+python -m s3rnet train --config configs/generalise-oli4-wiener.json --out runs/generalise-oli4-wiener
+```
+
 On a machine with a CUDA GPU it is used automatically (`--device cuda` to insist, `--device cpu` to
 refuse it); the GPU runs in bf16 autocast, the CPU in float32. The paper-size network needs a GPU:
 `configs/paper-oli4.json` (26.8 M parameters, 128 x 128 patches as the authors).
@@ -526,7 +537,7 @@ Then score the result on the test region, with or without test-time adaptation:
 ```bash
 python -m s3rnet evaluate --split test --msi oli4 --methods all \
     --checkpoint runs/generalise-oli4/best.safetensors --json result.json
-python -m s3rnet evaluate --split test --msi oli4 --snr-db 15 --methods hysime-mtf,s3rnet --checkpoint lite-oli4
+python -m s3rnet evaluate --split test --msi oli4 --snr-db 15 --methods hysime-wiener-mtf,s3rnet --checkpoint lite-oli4
 python -m s3rnet evaluate --split test --msi oli4 --methods s3rnet --checkpoint lite-oli4 --adapt 100
 ```
 """),
