@@ -120,17 +120,33 @@ def signal_subspace(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     .. [1] J. M. Bioucas-Dias and J. M. P. Nascimento, "Hyperspectral subspace identification",
            IEEE Transactions on Geoscience and Remote Sensing 46(8), 2008, pp. 2435-2445.
     """
+    basis, delta, _ = subspace_and_noise(pixels)
+    return basis, delta
+
+
+def subspace_and_noise(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`signal_subspace` and, from the same regression, each band's noise power
+    (:func:`noise_variances`); shapes (L, k), (L,), (L,)."""
     y = np.asarray(pixels, dtype=np.float64)
     count = y.shape[0]
     noise, regressors = estimate_noise(y)
+    variances = noise_variances(noise, regressors)
     signal = y - noise
     _, vectors = np.linalg.eigh(signal.T @ signal / count)
     signal_power = np.sum(vectors * ((y.T @ y / count) @ vectors), axis=0)
-    noise_power = np.square(vectors).T @ noise_variances(noise, regressors)
+    noise_power = np.square(vectors).T @ variances
     delta = 2 * noise_power - signal_power
     order = np.argsort(delta)
     dimension = max(int((delta < 0).sum()), 1)
-    return vectors[:, order[:dimension]], delta[order]
+    return vectors[:, order[:dimension]], delta[order], variances
+
+
+def wavelength_order(cube: np.ndarray, wavelengths: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The pixels of ``cube`` (h, w, L) as rows (N, L), float64, with their bands in wavelength
+    order (the cube's order without wavelengths), and that order."""
+    bands = cube.shape[-1]
+    order = np.arange(bands) if wavelengths is None else np.argsort(wavelengths, kind="stable")
+    return cube.reshape(-1, bands)[:, order].astype(np.float64), order
 
 
 def fit_subspace(cube: np.ndarray, wavelengths: np.ndarray | None = None) -> np.ndarray:
@@ -148,9 +164,7 @@ def fit_subspace(cube: np.ndarray, wavelengths: np.ndarray | None = None) -> np.
     ndarray, shape (L, k), float64
         In the cube's band order; ``k`` is the subspace's dimension.
     """
-    bands = cube.shape[-1]
-    order = np.arange(bands) if wavelengths is None else np.argsort(wavelengths, kind="stable")
-    pixels = cube.reshape(-1, bands)[:, order].astype(np.float64)
+    pixels, order = wavelength_order(cube, wavelengths)
     sorted_basis, _ = signal_subspace(pixels)
     basis = np.empty_like(sorted_basis)
     basis[order] = sorted_basis

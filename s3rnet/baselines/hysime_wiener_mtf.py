@@ -34,7 +34,7 @@ import numpy as np
 
 from ..fusion import FusionInputs
 from . import mtf_glp_hpm
-from .hysime_gsa import estimate_noise, noise_variances, signal_subspace
+from .hysime_gsa import subspace_and_noise, wavelength_order
 
 
 def residual_gains(pixels: np.ndarray, basis: np.ndarray, variances: np.ndarray) -> np.ndarray:
@@ -74,12 +74,9 @@ def fit_denoiser(cube: np.ndarray, wavelengths: np.ndarray | None = None) -> tup
     gains : ndarray, shape (L,), float64
         Both in the cube's band order.
     """
-    bands = cube.shape[-1]
-    order = np.arange(bands) if wavelengths is None else np.argsort(wavelengths, kind="stable")
-    pixels = cube.reshape(-1, bands)[:, order].astype(np.float64)
-    sorted_basis, _ = signal_subspace(pixels)
-    noise, regressors = estimate_noise(pixels)
-    sorted_gains = residual_gains(pixels, sorted_basis, noise_variances(noise, regressors))
+    pixels, order = wavelength_order(cube, wavelengths)
+    sorted_basis, _, variances = subspace_and_noise(pixels)
+    sorted_gains = residual_gains(pixels, sorted_basis, variances)
     basis, gains = np.empty_like(sorted_basis), np.empty_like(sorted_gains)
     basis[order], gains[order] = sorted_basis, sorted_gains
     return basis, gains
