@@ -403,6 +403,14 @@ def _low_pass(hr: np.ndarray, context: TileContext) -> np.ndarray:
     return upsample(_degrade(hr, context.ratio, context.psf, context.mtf), context.ratio)
 
 
+def _denoise(cube: np.ndarray, basis: np.ndarray, gains: np.ndarray | None) -> np.ndarray:
+    """The projection onto ``basis``, plus the residual times ``gains`` when there are any."""
+    from .baselines.hysime_gsa import project
+    from .baselines.hysime_wiener_mtf import denoise
+
+    return project(cube, basis) if gains is None else denoise(cube, basis, gains)
+
+
 def fit_statistics(method: str, lrhsi: np.ndarray, lrmsi: np.ndarray, response: np.ndarray,
                    wavelengths: np.ndarray | None = None) -> dict[str, Any]:
     """A classical method's global statistics, fitted once on the LR sample.
@@ -410,7 +418,7 @@ def fit_statistics(method: str, lrhsi: np.ndarray, lrmsi: np.ndarray, response: 
     * ``hysime-gsa``, ``hysime-mtf``, ``hysime-wiener-mtf``: the basis of the sample's HySime
       signal subspace (:func:`s3rnet.baselines.hysime_gsa.fit_subspace`, neighbours in
       ``wavelengths`` order), the gains of the residual each band keeps (the Wiener gains of
-      :func:`s3rnet.baselines.hysime_wiener_mtf.fit_denoiser`, else none), and the statistics of
+      :func:`s3rnet.baselines.hysime_wiener_mtf.fit_denoiser`, else None: the projection alone), and the statistics of
       GSA or MTF-GLP-HPM on the denoised sample;
     * ``mtf-glp-hpm``: the non-negative weights of each band's synthetic pan
       (:func:`s3rnet.baselines.mtf_glp_hpm.pan_weights`) and the floor of the low-pass pan;
@@ -420,14 +428,13 @@ def fit_statistics(method: str, lrhsi: np.ndarray, lrmsi: np.ndarray, response: 
     """
     if method in SUBSPACE_METHODS:
         from .baselines.hysime_gsa import fit_subspace
-        from .baselines.hysime_wiener_mtf import denoise, fit_denoiser
+        from .baselines.hysime_wiener_mtf import fit_denoiser
 
         if method == "hysime-wiener-mtf":
             basis, gains = fit_denoiser(lrhsi, wavelengths)
         else:
-            basis = fit_subspace(lrhsi, wavelengths)
-            gains = np.zeros(basis.shape[0])
-        inner = fit_statistics(SUBSPACE_METHODS[method], denoise(lrhsi, basis, gains), lrmsi, response)
+            basis, gains = fit_subspace(lrhsi, wavelengths), None
+        inner = fit_statistics(SUBSPACE_METHODS[method], _denoise(lrhsi, basis, gains), lrmsi, response)
         return {"basis": basis, "gains": gains, "dimension": basis.shape[1], **inner}
     if method == "mtf-glp-hpm":
         from .baselines.mtf_glp_hpm import _FLOOR, pan_weights
@@ -463,9 +470,7 @@ def fuse_tile(method: str, lr: np.ndarray, hr: np.ndarray, context: TileContext)
     """
     stats = context.statistics
     if method in SUBSPACE_METHODS:
-        from .baselines.hysime_wiener_mtf import denoise
-
-        return fuse_tile(SUBSPACE_METHODS[method], denoise(lr, stats["basis"], stats["gains"]), hr, context)
+        return fuse_tile(SUBSPACE_METHODS[method], _denoise(lr, stats["basis"], stats["gains"]), hr, context)
     up = upsample(lr, context.ratio)
     if method == "bicubic":
         return up
