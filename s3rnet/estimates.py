@@ -1,8 +1,10 @@
 """Classical estimates a network may correct (skip ``"estimate"``).
 
 The network learns the residual between the ground truth and one of these fusions, computed on
-the normalised inputs of each problem, in training and at inference alike. They are fast and need
-no MSI response, so that they run on normalised inputs exactly as on the scene's own.
+the normalised inputs of each problem, in training and at inference alike. They are fast and run on
+normalised inputs exactly as on the scene's own. Only ``"hysime-wiener-hybrid"`` reads the MSI's
+spectral response, to know which bands the MSI covers; a network that corrects it is given the
+response it was trained with.
 ``"hysime-gsa"`` (GSA on the LR-HSI projected onto its HySime signal subspace) is the
 noise-robust one: about 30 ms on a 48 x 48 x 172 training patch on one core, against 14 ms for GSA.
 """
@@ -15,7 +17,7 @@ from .baselines import get_method
 from .errors import ConfigError
 from .fusion import FusionInputs
 
-ESTIMATES = ("gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf")
+ESTIMATES = ("gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid")
 
 
 def classical_estimate(
@@ -25,6 +27,7 @@ def classical_estimate(
     ratio: int,
     psf: str,
     wavelengths: np.ndarray | None = None,
+    srf: np.ndarray | None = None,
 ) -> np.ndarray:
     """The classical fusion ``name`` (one of :data:`ESTIMATES`) of two images.
 
@@ -37,6 +40,8 @@ def classical_estimate(
     psf : str
     wavelengths : ndarray, shape (C,), optional
         Band centres; HySime's noise regression takes neighbours in wavelength order.
+    srf : ndarray, shape (M, C), optional
+        The MSI's spectral response on the HSI's bands (read by ``"hysime-wiener-hybrid"``).
 
     Returns
     -------
@@ -44,5 +49,5 @@ def classical_estimate(
     """
     if name not in ESTIMATES:
         raise ConfigError(f"unknown estimate {name!r}; choose one of {', '.join(ESTIMATES)}")
-    inputs = FusionInputs(lrhsi, hrmsi, ratio=ratio, psf=psf, wavelengths=wavelengths)
+    inputs = FusionInputs(lrhsi, hrmsi, ratio=ratio, psf=psf, srf=srf, wavelengths=wavelengths)
     return get_method(name)(inputs).astype(np.float32)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..fusion import FusionInputs
-from . import bicubic, cnmf, gsa, hysime_gsa, hysime_mtf, hysime_wiener_mtf, mtf_glp_hpm
+from . import bicubic, cnmf, gsa, hysime_gsa, hysime_mtf, hysime_wiener_hybrid, hysime_wiener_mtf, mtf_glp_hpm
 
 FusionMethod = Callable[[FusionInputs], np.ndarray]
 
@@ -48,6 +48,7 @@ METHODS: dict[str, FusionMethod] = {
     "hysime-gsa": hysime_gsa.fuse,
     "hysime-mtf": hysime_mtf.fuse,
     "hysime-wiener-mtf": hysime_wiener_mtf.fuse,
+    "hysime-wiener-hybrid": hysime_wiener_hybrid.fuse,
 }
 
 METHOD_INFO: dict[str, MethodInfo] = {
@@ -97,6 +98,14 @@ METHOD_INFO: dict[str, MethodInfo] = {
         "inputs, close to MTF-GLP-HPM on clean ones.",
         "J. M. Bioucas-Dias, J. M. P. Nascimento, IEEE TGRS 46(8), 2008; B. Aiazzi et al., "
         "PE&RS 72(5), 2006.",
+    ),
+    "hysime-wiener-hybrid": MethodInfo(
+        "HySime-Wiener-Hybrid",
+        "The LR-HSI denoised as in HySime-Wiener-MTF, then GSA's additive detail in the bands an "
+        "MSI band covers, as far as the denoiser found them noisy, and MTF-GLP-HPM's modulation "
+        "elsewhere: the more robust detail model where the noise is.",
+        "J. M. Bioucas-Dias, J. M. P. Nascimento, IEEE TGRS 46(8), 2008; B. Aiazzi et al., "
+        "IEEE TGRS 45(10), 2007; B. Aiazzi et al., PE&RS 72(5), 2006.",
     ),
 }
 

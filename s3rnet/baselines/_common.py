@@ -125,8 +125,23 @@ def covering_band(
     if srf is None:
         return best
     relative = srf / srf.max(axis=1, keepdims=True)
-    covered = relative.max(axis=0) >= _SUPPORT_SHARE
-    return np.where(covered, np.argmax(relative, axis=0), best)
+    return np.where(covered_bands(srf), np.argmax(relative, axis=0), best)
+
+
+def covered_bands(srf: np.ndarray) -> np.ndarray:
+    """Whether each HSI band lies inside the support of some MSI band (a response of at least 5%
+    of that MSI band's peak).
+
+    Parameters
+    ----------
+    srf : ndarray, shape (M, C)
+
+    Returns
+    -------
+    ndarray of bool, shape (C,)
+    """
+    relative = srf / srf.max(axis=1, keepdims=True)
+    return relative.max(axis=0) >= _SUPPORT_SHARE
 
 
 def match_moments(image: np.ndarray, mean: np.ndarray, std: np.ndarray, own_std: np.ndarray) -> np.ndarray:

@@ -144,7 +144,7 @@ def _degrade(
     sample = [low, high, scales.normalise_truth(truth)]
     estimate = estimate_name(config.skip)
     if estimate is not None:
-        sample.append(classical_estimate(estimate, low, high, config.ratio, config.psf, wavelengths))
+        sample.append(classical_estimate(estimate, low, high, config.ratio, config.psf, wavelengths, srf))
     return sample, snr_db
 
 
