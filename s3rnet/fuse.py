@@ -57,10 +57,16 @@ from .response import (
 
 ProgressCallback = Callable[[float, str], None]
 
-TILED_METHODS = ("bicubic", "gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf")
+TILED_METHODS = (
+    "bicubic", "gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid",
+)
 # The subspace methods: the LR-HSI projected onto its HySime subspace (fitted once, on the
-# sample; plus the Wiener-kept residual for hysime-wiener-mtf), then the classical method they name.
-SUBSPACE_METHODS = {"hysime-gsa": "gsa", "hysime-mtf": "mtf-glp-hpm", "hysime-wiener-mtf": "mtf-glp-hpm"}
+# sample; plus the Wiener-kept residual for the Wiener ones), then the classical methods they name,
+# blended band by band for hysime-wiener-hybrid.
+SUBSPACE_METHODS = {
+    "hysime-gsa": ("gsa",), "hysime-mtf": ("mtf-glp-hpm",), "hysime-wiener-mtf": ("mtf-glp-hpm",),
+    "hysime-wiener-hybrid": ("gsa", "mtf-glp-hpm"),
+}
 WHOLE_METHODS = ("cnmf",)
 DEFAULT_METHOD = "mtf-glp-hpm"
 # LR pixels of the statistics: the whole overlap up to this many, else SAMPLE_BLOCKS blocks of
@@ -415,11 +421,13 @@ def fit_statistics(method: str, lrhsi: np.ndarray, lrmsi: np.ndarray, response: 
                    wavelengths: np.ndarray | None = None) -> dict[str, Any]:
     """A classical method's global statistics, fitted once on the LR sample.
 
-    * ``hysime-gsa``, ``hysime-mtf``, ``hysime-wiener-mtf``: the basis of the sample's HySime
-      signal subspace (:func:`s3rnet.baselines.hysime_gsa.fit_subspace`, neighbours in
-      ``wavelengths`` order), the gains of the residual each band keeps (the Wiener gains of
-      :func:`s3rnet.baselines.hysime_wiener_mtf.fit_denoiser`, else None: the projection alone), and the statistics of
-      GSA or MTF-GLP-HPM on the denoised sample;
+    * ``hysime-gsa``, ``hysime-mtf``, ``hysime-wiener-mtf``, ``hysime-wiener-hybrid``: the basis of
+      the sample's HySime signal subspace (:func:`s3rnet.baselines.hysime_gsa.fit_subspace`,
+      neighbours in ``wavelengths`` order), the gains of the residual each band keeps (the Wiener
+      gains of :func:`s3rnet.baselines.hysime_wiener_mtf.fit_denoiser`, else None: the projection
+      alone), and under ``"inner"`` the statistics of GSA and/or MTF-GLP-HPM on the denoised
+      sample; for the hybrid also each band's share of GSA
+      (:func:`s3rnet.baselines.hysime_wiener_hybrid.gsa_weights`);
     * ``mtf-glp-hpm``: the non-negative weights of each band's synthetic pan
       (:func:`s3rnet.baselines.mtf_glp_hpm.pan_weights`) and the floor of the low-pass pan;
     * ``gsa``: the intensity regression (:func:`s3rnet.baselines.gsa.intensity_weights`), the
@@ -430,12 +438,18 @@ def fit_statistics(method: str, lrhsi: np.ndarray, lrmsi: np.ndarray, response: 
         from .baselines.hysime_gsa import fit_subspace
         from .baselines.hysime_wiener_mtf import fit_denoiser
 
-        if method == "hysime-wiener-mtf":
+        if method.startswith("hysime-wiener-"):
             basis, gains = fit_denoiser(lrhsi, wavelengths)
         else:
             basis, gains = fit_subspace(lrhsi, wavelengths), None
-        inner = fit_statistics(SUBSPACE_METHODS[method], _denoise(lrhsi, basis, gains), lrmsi, response)
-        return {"basis": basis, "gains": gains, "dimension": basis.shape[1], **inner}
+        denoised = _denoise(lrhsi, basis, gains)
+        inner = {name: fit_statistics(name, denoised, lrmsi, response) for name in SUBSPACE_METHODS[method]}
+        statistics = {"basis": basis, "gains": gains, "dimension": basis.shape[1], "inner": inner}
+        if method == "hysime-wiener-hybrid":
+            from .baselines.hysime_wiener_hybrid import gsa_weights
+
+            statistics["gsa_weights"] = gsa_weights(gains, response)
+        return statistics
     if method == "mtf-glp-hpm":
         from .baselines.mtf_glp_hpm import _FLOOR, pan_weights
 
@@ -470,7 +484,16 @@ def fuse_tile(method: str, lr: np.ndarray, hr: np.ndarray, context: TileContext)
     """
     stats = context.statistics
     if method in SUBSPACE_METHODS:
-        return fuse_tile(SUBSPACE_METHODS[method], _denoise(lr, stats["basis"], stats["gains"]), hr, context)
+        denoised = _denoise(lr, stats["basis"], stats["gains"])
+        fused = {
+            name: fuse_tile(name, denoised, hr, dataclasses.replace(context, statistics=stats["inner"][name]))
+            for name in SUBSPACE_METHODS[method]
+        }
+        if method == "hysime-wiener-hybrid":
+            from .baselines.hysime_wiener_hybrid import blend
+
+            return blend(fused["gsa"], fused["mtf-glp-hpm"], stats["gsa_weights"])
+        return fused[SUBSPACE_METHODS[method][0]]
     up = upsample(lr, context.ratio)
     if method == "bicubic":
         return up

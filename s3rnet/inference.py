@@ -9,6 +9,7 @@ against what the checkpoint was trained for before running it.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,15 +263,19 @@ class CheckpointMethod:
         """
         self.check(inputs)
         normalisation = self.metadata["normalisation"]
+        # The estimate reads the MSI response it was trained with when the inputs carry none.
+        model_inputs = inputs if inputs.srf is not None else dataclasses.replace(
+            inputs, srf=np.asarray(self.metadata["msi"]["response"], dtype=np.float64)
+        )
         model, adapt_seconds = self.model, 0.0
         if self.adapt_steps:
             start = time.perf_counter()
             model = adapt_model(
-                self.model, inputs, self.adapt_steps, normalisation=normalisation, estimate=self.estimate,
+                self.model, model_inputs, self.adapt_steps, normalisation=normalisation, estimate=self.estimate,
                 seed=self.seed, progress=progress,
             )
             adapt_seconds = time.perf_counter() - start
-        result = run_model(model, inputs, normalisation, self.estimate, self.device, keep_layers)
+        result = run_model(model, model_inputs, normalisation, self.estimate, self.device, keep_layers)
         result.adapt_seconds = adapt_seconds
         if self.project:
             result.cube = project_onto_inputs(result.cube, inputs)

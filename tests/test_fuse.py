@@ -131,7 +131,7 @@ def test_the_ratio_comes_from_sizes_without_georeferencing_and_a_pan_with_ratio_
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["bicubic", "gsa", "mtf-glp-hpm", "hysime-wiener-mtf"])
+@pytest.mark.parametrize("method", ["bicubic", "gsa", "mtf-glp-hpm", "hysime-wiener-mtf", "hysime-wiener-hybrid"])
 def test_tiled_output_equals_untiled(tmp_path, scene, shifted, method):
     lr, hr = write_pair(tmp_path, shifted, scene)
     whole = fuse_pair(lr, hr, tmp_path / "whole.tif", method=method, tile=1024)

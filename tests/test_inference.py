@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -41,6 +42,23 @@ def test_checkpoint_method_matches_training_validation(trained, test_region):
     from s3rnet.metrics import psnr
 
     assert psnr(simulation.truth, fused) == pytest.approx(scores["psnr"])
+
+
+def test_a_network_correcting_the_hybrid_gets_its_trained_response_when_the_inputs_carry_none(tmp_path, test_region):
+    """The hybrid estimate reads the MSI response; a checkpoint supplies the one it was trained with,
+    so inputs without one fuse exactly as the training validated them."""
+    config = load_config(ROOT / "configs" / "smoke.json").replace(
+        steps=2, val_every=2, checkpoint_every=2, skip="hysime-wiener-hybrid"
+    )
+    train(config, tmp_path, progress=False)
+    method = CheckpointMethod(tmp_path / "last.safetensors", device="cpu")
+    assert method.estimate == "hysime-wiener-hybrid"
+    simulation = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="oli4", lrhsi_snr_db=15)
+    with_response = simulation.inputs()
+    without_response = dataclasses.replace(with_response, srf=None)
+    validated = fuse_with_model(method.model, with_response, method.metadata["normalisation"], estimate=method.estimate)
+    np.testing.assert_array_equal(method(without_response), validated)
+    np.testing.assert_array_equal(method(with_response), validated)
 
 
 def test_s3rnet_joins_the_evaluation_with_its_size(trained):
