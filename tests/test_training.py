@@ -92,6 +92,14 @@ def test_shipped_configs_load():
         recipe = load_config(ROOT / "configs" / f"generalise-{msi}.json")
         assert (stage.skip, stage.init) == ("hysime-wiener-mtf", f"{recipe.out_dir}/best.safetensors")
         assert stage.replace(skip=recipe.skip, init=None, steps=recipe.steps, out_dir=recipe.out_dir) == recipe
+        # The third stage starts from the second's best and changes its skip and length.
+        third = load_config(ROOT / "configs" / f"generalise-{msi}-hybrid.json")
+        assert (third.skip, third.init) == ("hysime-wiener-hybrid", f"{stage.out_dir}/best.safetensors")
+        assert third.replace(skip=stage.skip, init=stage.init, steps=stage.steps, out_dir=stage.out_dir) == stage
+    # Its ablation keeps the second stage's skip for the third stage's length.
+    same_skip = load_config(ROOT / "configs" / "ablation" / "stage3-oli4-wiener.json")
+    third = load_config(ROOT / "configs" / "generalise-oli4-hybrid.json")
+    assert same_skip.replace(skip="hysime-wiener-hybrid", out_dir=third.out_dir) == third
     new = load_config(ROOT / "configs" / "generalise-oli4.json")
     assert {s["kind"] for s in new.training_sources} == {"synthetic", "region"}
     assert (new.loss, new.skip, new.noise_snr_db, new.clean_fraction) == ("band-balanced", "hysime-mtf", (10.0, 50.0), 0.2)
