@@ -511,15 +511,24 @@ python -m s3rnet train --config configs/generalise-oli4.json --out runs/generali
 python -m s3rnet train --config configs/generalise-oli4.json --out runs/generalise-oli4 --resume   # after an interruption
 ```
 
-The published weights had a second stage: `configs/generalise-oli4-wiener.json` starts from the
-first stage's best weights (`"init": "runs/generalise-oli4/best.safetensors"`) and fine-tunes them
-for longer with a better skip, **HySime-Wiener-MTF**: HySime-MTF plus, band by band, the part of
-the LR-HSI the subspace drops, kept by a Wiener gain that is near 1 where that part is signal
-(clean inputs) and 0 where it is noise. `"init"` takes any model checkpoint of the same network,
-a published name too, so you can fine-tune `lite-oli4` on a folder of your own scenes:
+The published weights were trained in three stages, each starting from the previous stage's best
+weights (`"init"`) with a better skip:
+
+1. `configs/generalise-oli4.json`: 4,000 steps correcting HySime-MTF;
+2. `configs/generalise-oli4-wiener.json` (`"init": "runs/generalise-oli4/best.safetensors"`):
+   7,000 steps correcting **HySime-Wiener-MTF**, HySime-MTF plus, band by band, the part of the
+   LR-HSI the subspace drops, kept by a Wiener gain that is near 1 where that part is signal (clean
+   inputs) and 0 where it is noise;
+3. `configs/generalise-oli4-hybrid.json`: 5,000 steps correcting **HySime-Wiener-Hybrid**, which
+   takes GSA's additive detail instead of MTF-GLP-HPM's modulation in the bands the MSI covers, as
+   far as the Wiener gain says the band is noisy.
+
+`"init"` takes any model checkpoint of the same network, a published name too, so you can
+fine-tune `lite-oli4` on a folder of your own scenes:
 
 ```bash
 python -m s3rnet train --config configs/generalise-oli4-wiener.json --out runs/generalise-oli4-wiener
+python -m s3rnet train --config configs/generalise-oli4-hybrid.json --out runs/generalise-oli4-hybrid
 ```
 
 On a machine with a CUDA GPU it is used automatically (`--device cuda` to insist, `--device cpu` to
@@ -537,7 +546,7 @@ Then score the result on the test region, with or without test-time adaptation:
 ```bash
 python -m s3rnet evaluate --split test --msi oli4 --methods all \
     --checkpoint runs/generalise-oli4/best.safetensors --json result.json
-python -m s3rnet evaluate --split test --msi oli4 --snr-db 15 --methods hysime-wiener-mtf,s3rnet --checkpoint lite-oli4
+python -m s3rnet evaluate --split test --msi oli4 --snr-db 15 --methods hysime-wiener-hybrid,s3rnet --checkpoint lite-oli4
 python -m s3rnet evaluate --split test --msi oli4 --methods s3rnet --checkpoint lite-oli4 --adapt 100
 ```
 """),

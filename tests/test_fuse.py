@@ -168,7 +168,7 @@ def test_a_checkpoint_runs_in_tiles_that_equal_one_pass(tmp_path, scene, clean, 
 
 
 def test_the_published_checkpoint_on_its_own_grid_in_tiles_equals_one_pass(tmp_path):
-    """lite-oli4 is on the 172-band grid and corrects HySime-Wiener-MTF; the pair has Indian
+    """lite-oli4 is on the 172-band grid and corrects HySime-Wiener-Hybrid; the pair has Indian
     Pines' 200 bands. The bridge to the grid and back, the estimate's subspace, gains and
     statistics are fitted once, so tiles agree with one pass up to the channel attention, which
     pools over its tile: 3.4e-7 of the largest value on 16 px tiles with these weights (the
@@ -179,7 +179,7 @@ def test_the_published_checkpoint_on_its_own_grid_in_tiles_equals_one_pass(tmp_p
     whole = fuse_pair(lr, hr, tmp_path / "whole.tif", checkpoint="lite-oli4", msi_response="oli4", tile=1024)
     # 81 tiles of 16 px, most of which see much less than the whole pair.
     tiled = fuse_pair(lr, hr, tmp_path / "tiled.tif", checkpoint="lite-oli4", msi_response="oli4", tile=16)
-    assert tiled.report["tiling"]["tiles"] == 81 and tiled.report["tiling"]["estimate"] == "hysime-wiener-mtf"
+    assert tiled.report["tiling"]["tiles"] == 81 and tiled.report["tiling"]["estimate"] == "hysime-wiener-hybrid"
     assert tiled.report["tiling"]["estimate_statistics"] == "fitted once on the LR sample"
     a, b = open_image(tiled.output).read(), open_image(whole.output).read()
     assert a.shape[-1] == 200
@@ -187,14 +187,14 @@ def test_the_published_checkpoint_on_its_own_grid_in_tiles_equals_one_pass(tmp_p
 
 
 def test_a_pair_on_other_bands_is_fused_through_the_checkpoints_grid_and_keeps_its_bands(tmp_path, scene):
-    """The network corrects HySime-Wiener-MTF on its 172-band grid; the correction comes back onto
+    """The network corrects HySime-Wiener-Hybrid on its 172-band grid; the correction comes back onto
     the pair's 200 bands, and bands the grid does not reach (water windows, past 2400 nm) hold
-    HySime-Wiener-MTF alone, exactly."""
+    HySime-Wiener-Hybrid alone, exactly."""
     from s3rnet.fuse import write_example_pair
 
     lr, hr, simulation = write_example_pair(tmp_path, msi="oli4", shift=(0.0, 0.0), size=96)
     network = fuse_pair(lr, hr, tmp_path / "net.tif", checkpoint="lite-oli4", msi_response="oli4")
-    classical = fuse_pair(lr, hr, tmp_path / "classical.tif", method="hysime-wiener-mtf", msi_response="oli4")
+    classical = fuse_pair(lr, hr, tmp_path / "classical.tif", method="hysime-wiener-hybrid", msi_response="oli4")
     grid = network.report["tiling"]["grid"]
     assert (grid["checkpoint_grid"], grid["grid_bands"], grid["filled_grid_bands_nm"]) == ("aviris-172", 172, [])
     listed = np.asarray(grid["pair_bands_classical_only_nm"])
