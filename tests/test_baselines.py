@@ -318,6 +318,21 @@ def test_hybrid_gains_on_noisy_inputs_keeps_clean_ones_and_needs_the_response(te
     )
 
 
+def test_only_the_hybrid_estimate_is_given_the_response(test_region):
+    """Networks correcting GSA were trained on estimates made without the response (GSA then pairs
+    bands by correlation); the hybrid's estimate needs it."""
+    from s3rnet.estimates import classical_estimate
+
+    simulation = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="oli4", lrhsi_snr_db=15)
+    lr, hr, wl, srf = simulation.lrhsi, simulation.hrmsi, test_region.wavelengths, simulation.srf
+    for name in ("gsa", "hysime-gsa"):
+        np.testing.assert_array_equal(classical_estimate(name, lr, hr, 4, "box", wl, srf),
+                                      classical_estimate(name, lr, hr, 4, "box", wl))
+    hybrid = classical_estimate("hysime-wiener-hybrid", lr, hr, 4, "box", wl, srf)
+    np.testing.assert_array_equal(hybrid, METHODS["hysime-wiener-hybrid"](simulation.inputs()))
+    assert not np.array_equal(hybrid, classical_estimate("hysime-wiener-hybrid", lr, hr, 4, "box", wl))
+
+
 def test_methods_all_names_every_registered_method_and_s3rnet_with_a_checkpoint():
     from s3rnet.evaluation import method_names
 
