@@ -26,7 +26,10 @@ from .fusion import FusionInputs
 from .inference import ProgressCallback
 from .metrics import Scorer, Scores
 
-DEFAULT_METHODS = ("bicubic", "gsa", "mtf-glp-hpm", "cnmf", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid")
+DEFAULT_METHODS = (
+    "bicubic", "gsa", "mtf-glp-hpm", "cnmf",
+    "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid",
+)
 # The --methods value that asks for every registered method (S3RNet too with a checkpoint).
 ALL_METHODS = "all"
 # The --split value that asks for the whole scene even when a split is declared.
