@@ -67,7 +67,7 @@ SUBSPACE_METHODS = {
     "hysime-gsa": ("gsa",), "hysime-mtf": ("mtf-glp-hpm",), "hysime-wiener-mtf": ("mtf-glp-hpm",),
     "hysime-wiener-hybrid": ("gsa", "mtf-glp-hpm"),
 }
-WHOLE_METHODS = ("cnmf",)
+WHOLE_METHODS = ("cnmf", "hysime-wiener-cnmf")
 DEFAULT_METHOD = "mtf-glp-hpm"
 # LR pixels of the statistics: the whole overlap up to this many, else SAMPLE_BLOCKS blocks of
 # SAMPLE_BLOCK x SAMPLE_BLOCK LR pixels spread over it.
@@ -873,7 +873,7 @@ def fuse_pair(
                                                  wavelengths=hsi.wavelengths))
             tiling = _run_classical(choice["name"], context, reader, writer, tile, notify, progress_bar)
         else:
-            tiling = _run_whole(choice["name"], reader, writer, fit, ratio, psf, mtf)
+            tiling = _run_whole(choice["name"], reader, writer, fit, ratio, psf, mtf, hsi.wavelengths)
         notify(0.9, "measuring the quality")
         quality, maps = _quality(reader, writer, fit, ratio, psf, mtf, tile)
         output = writer.close()
@@ -961,7 +961,7 @@ def _run_classical(method: str, context: TileContext, reader: PairReader, writer
 
 
 def _run_whole(method: str, reader: PairReader, writer: RasterWriter, fit: ResponseFit, ratio: int, psf: str,
-               mtf: float) -> dict:
+               mtf: float, wavelengths: np.ndarray | None) -> dict:
     from .baselines import get_method
     from .fusion import FusionInputs
 
@@ -973,7 +973,7 @@ def _run_whole(method: str, reader: PairReader, writer: RasterWriter, fit: Respo
         )
     h, w = reader.geometry.lr_shape
     inputs = FusionInputs(reader.lr(0, h, 0, w), reader.hr(0, big_h, 0, big_w), ratio=ratio, srf=fit.response,
-                          psf=psf, mtf=mtf)
+                          psf=psf, mtf=mtf, wavelengths=wavelengths)
     writer.write(0, 0, get_method(method)(inputs))
     return {"mode": "whole scene (the method is not tiled)", "tiles": 1}
 

@@ -18,7 +18,10 @@ from s3rnet.degrade import add_awgn, simulate, spatial_degrade
 from s3rnet.errors import ConfigError
 from s3rnet.fusion import FusionInputs
 
-FUSING = ["gsa", "mtf-glp-hpm", "cnmf", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid"]
+FUSING = [
+    "gsa", "mtf-glp-hpm", "cnmf", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid",
+    "hysime-wiener-cnmf",
+]
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +48,7 @@ def scores(oli4_simulation, fused):
 def test_registry_lists_the_methods_with_their_descriptions():
     assert list(METHODS) == [
         "bicubic", "gsa", "mtf-glp-hpm", "cnmf", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid",
+        "hysime-wiener-cnmf",
     ]
     assert set(METHOD_INFO) == set(METHODS)
     for info in METHOD_INFO.values():
@@ -331,6 +335,31 @@ def test_only_the_hybrid_estimate_is_given_the_response(test_region):
     hybrid = classical_estimate("hysime-wiener-hybrid", lr, hr, 4, "box", wl, srf)
     np.testing.assert_array_equal(hybrid, METHODS["hysime-wiener-hybrid"](simulation.inputs()))
     assert not np.array_equal(hybrid, classical_estimate("hysime-wiener-hybrid", lr, hr, 4, "box", wl))
+
+
+# --------------------------------------------------------------------------------------------
+# HySime-Wiener-CNMF
+# --------------------------------------------------------------------------------------------
+
+
+def test_hysime_wiener_cnmf_is_cnmf_of_the_denoised_lrhsi_and_survives_noise(test_region):
+    """Measured when written (oli4, test region, 200 bands): clean CNMF 31.40, HySime-Wiener-CNMF
+    31.18 dB; 15 dB CNMF 15.23, HySime-Wiener-CNMF 24.16 (HySime-Wiener-Hybrid 23.94)."""
+    from s3rnet.baselines import cnmf
+
+    clean = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="oli4").inputs()
+    noisy_simulation = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="oli4",
+                                lrhsi_snr_db=15)
+    truth, noisy = noisy_simulation.truth, noisy_simulation.inputs()
+    denoised = METHODS["hysime-wiener-cnmf"](noisy)
+    basis, gains = fit_denoiser(noisy.lrhsi, noisy.wavelengths)
+    np.testing.assert_array_equal(denoised, cnmf.fuse(dataclasses.replace(noisy, lrhsi=denoise(noisy.lrhsi, basis, gains))))
+    noisy_psnr = {"cnmf": metrics.psnr(truth, cnmf.fuse(noisy)), "hysime-wiener-cnmf": metrics.psnr(truth, denoised)}
+    assert noisy_psnr["hysime-wiener-cnmf"] > noisy_psnr["cnmf"] + 5.0, noisy_psnr
+    clean_psnr = {name: metrics.psnr(truth, METHODS[name](clean)) for name in ("cnmf", "hysime-wiener-cnmf")}
+    assert clean_psnr["hysime-wiener-cnmf"] > clean_psnr["cnmf"] - 0.5, clean_psnr
+    with pytest.raises(ConfigError, match="HySime-Wiener-CNMF needs the spectral response"):
+        METHODS["hysime-wiener-cnmf"](dataclasses.replace(noisy, srf=None))
 
 
 def test_methods_all_names_every_registered_method_and_s3rnet_with_a_checkpoint():

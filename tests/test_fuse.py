@@ -342,6 +342,17 @@ def test_cli_fuse_bad_input_exits_2_with_the_message(tmp_path, scene, clean):
     assert "not an integer" in done.stderr and str(hr) in done.stderr and not (tmp_path / "o.tif").exists()
 
 
+def test_hysime_wiener_cnmf_fuses_a_noisy_pair_in_one_pass(tmp_path, scene):
+    sim = simulate(scene.cube[48:144, :96], scene.wavelengths, scene.fwhm, msi="oli4", lrhsi_snr_db=20)
+    lr, hr = write_pair(tmp_path, sim, scene)
+    scores = {}
+    for method in ("cnmf", "hysime-wiener-cnmf"):
+        result = fuse_pair(lr, hr, tmp_path / f"{method}.tif", method=method, msi_response="oli4")
+        assert result.report["tiling"]["mode"] == "whole scene (the method is not tiled)"
+        scores[method] = psnr(sim.truth, open_image(result.output).read())
+    assert scores["hysime-wiener-cnmf"] > scores["cnmf"] + 2.0, scores
+
+
 def test_a_method_that_needs_the_whole_scene_is_refused_above_its_limit(tmp_path, scene, clean, monkeypatch):
     import s3rnet.fuse as fuse_module
 

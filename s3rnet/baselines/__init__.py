@@ -13,7 +13,9 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..fusion import FusionInputs
-from . import bicubic, cnmf, gsa, hysime_gsa, hysime_mtf, hysime_wiener_hybrid, hysime_wiener_mtf, mtf_glp_hpm
+from . import (
+    bicubic, cnmf, gsa, hysime_gsa, hysime_mtf, hysime_wiener_cnmf, hysime_wiener_hybrid, hysime_wiener_mtf, mtf_glp_hpm,
+)
 
 FusionMethod = Callable[[FusionInputs], np.ndarray]
 
@@ -49,6 +51,7 @@ METHODS: dict[str, FusionMethod] = {
     "hysime-mtf": hysime_mtf.fuse,
     "hysime-wiener-mtf": hysime_wiener_mtf.fuse,
     "hysime-wiener-hybrid": hysime_wiener_hybrid.fuse,
+    "hysime-wiener-cnmf": hysime_wiener_cnmf.fuse,
 }
 
 METHOD_INFO: dict[str, MethodInfo] = {
@@ -106,6 +109,14 @@ METHOD_INFO: dict[str, MethodInfo] = {
         "elsewhere: the more robust detail model where the noise is.",
         "J. M. Bioucas-Dias, J. M. P. Nascimento, IEEE TGRS 46(8), 2008; B. Aiazzi et al., "
         "IEEE TGRS 45(10), 2007; B. Aiazzi et al., PE&RS 72(5), 2006.",
+    ),
+    "hysime-wiener-cnmf": MethodInfo(
+        "HySime-Wiener-CNMF",
+        "CNMF on the LR-HSI denoised as in HySime-Wiener-MTF: endmembers extracted from denoised "
+        "spectra, so the unmixing's detail in every band survives noise in the LR-HSI.",
+        "J. M. Bioucas-Dias, J. M. P. Nascimento, IEEE TGRS 46(8), 2008; N. Yokoya, T. Yairi, "
+        "A. Iwasaki, IEEE TGRS 50(2), 2012.",
+        needs_srf=True,
     ),
 }
 
