@@ -417,7 +417,7 @@ def _denoise(cube: np.ndarray, basis: np.ndarray, gains: np.ndarray | None) -> n
     return project(cube, basis) if gains is None else denoise(cube, basis, gains)
 
 
-def fit_statistics(method: str, lrhsi: np.ndarray, lrmsi: np.ndarray, response: np.ndarray,
+def fit_statistics(method: str, lrhsi: np.ndarray, lrmsi: np.ndarray, response: np.ndarray | None,
                    wavelengths: np.ndarray | None = None) -> dict[str, Any]:
     """A classical method's global statistics, fitted once on the LR sample.
 
@@ -993,6 +993,7 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
     import torch
 
     from .degrade import InputNormalisation
+    from .estimates import RESPONSE_ESTIMATES
     from .inference import autocast, to_tensor
 
     ratio = context.ratio
@@ -1009,14 +1010,15 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
         grid_wavelengths = bridge.grid.centres
     scales = InputNormalisation.fit(grid_sample, sample_hr, mode)
     low, high = scales.normalise(grid_sample, sample_hr)
-    grid_context = dataclasses.replace(
-        grid_context, statistics=fit_statistics(base, low, high, grid_context.response, wavelengths=grid_wavelengths)
-    )
+    # As in training (s3rnet.estimates.classical_estimate): only some estimates read the response;
+    # the others (GSA) pair bands by correlation without it.
+    reads_response = base in RESPONSE_ESTIMATES
+    grid_context = dataclasses.replace(grid_context, statistics=fit_statistics(
+        base, low, high, grid_context.response if reads_response else None, wavelengths=grid_wavelengths))
     pair_context = None
     if bridge is not None:
-        pair_context = dataclasses.replace(
-            context, statistics=fit_statistics(base, sample_lr, sample_hr, context.response, wavelengths=reader.hsi.wavelengths)
-        )
+        pair_context = dataclasses.replace(context, statistics=fit_statistics(
+            base, sample_lr, sample_hr, context.response if reads_response else None, wavelengths=reader.hsi.wavelengths))
 
     def fuse_window(lr: np.ndarray, hr: np.ndarray) -> np.ndarray:
         grid_lr = lr if bridge is None else bridge.to_grid_units(lr)
