@@ -193,8 +193,8 @@ def test_the_published_checkpoint_on_its_own_grid_in_tiles_equals_one_pass(tmp_p
     """lite-oli4 is on the 172-band grid and corrects HySime-Wiener-Hybrid; the pair has Indian
     Pines' 200 bands. The bridge to the grid and back, the estimate's subspace, gains and
     statistics are fitted once, so tiles agree with one pass up to the channel attention, which
-    pools over its tile: 3.4e-7 of the largest value on 16 px tiles with these weights (the
-    stage-1 weights published before them relied on the attention more: 4.0e-4)."""
+    pools over its tile: 1.1e-4 of the largest value on 16 px tiles with the stage-4 weights
+    (stage 3: 3.4e-7; stage 1: 4.0e-4)."""
     from s3rnet.fuse import write_example_pair
 
     lr, hr, _ = write_example_pair(tmp_path, msi="oli4", shift=(0.0, 0.0), size=144)
@@ -205,7 +205,7 @@ def test_the_published_checkpoint_on_its_own_grid_in_tiles_equals_one_pass(tmp_p
     assert tiled.report["tiling"]["estimate_statistics"] == "fitted once on the LR sample"
     a, b = open_image(tiled.output).read(), open_image(whole.output).read()
     assert a.shape[-1] == 200
-    assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max()
+    assert np.abs(a - b).max() <= 5e-4 * np.abs(b).max()
 
 
 def test_a_pair_on_other_bands_is_fused_through_the_checkpoints_grid_and_keeps_its_bands(tmp_path, scene):
@@ -227,6 +227,21 @@ def test_a_pair_on_other_bands_is_fused_through_the_checkpoints_grid_and_keeps_i
     assert fused.shape == base.shape == simulation.truth.shape
     np.testing.assert_allclose(fused[..., alone], base[..., alone], rtol=1e-5, atol=1e-6 * np.abs(base).max())
     assert np.abs(fused[..., ~alone] - base[..., ~alone]).mean() > 1e-3 * np.abs(base).mean()
+
+
+@pytest.mark.parametrize("msi", ["s2-4", "oli4"])
+def test_of_the_published_checkpoints_that_fit_the_one_explaining_the_msi_best_is_chosen(tmp_path, msi):
+    """lite-oli4 and lite-s2-4 both fit a shifted 4-band pair whose response is estimated; each
+    sensor's pair gets its own sensor's network. Ranked by response distance instead, the OLI pair
+    got lite-s2-4 (0.52 against 0.67 from the estimated response)."""
+    from s3rnet.fuse import write_example_pair
+
+    lr, hr, _ = write_example_pair(tmp_path, msi=msi, shift=(0.3, -0.2), size=96)
+    method = fuse_pair(lr, hr, tmp_path / "out.tif", msi_response="estimate").report["method"]
+    fitting = {name for name, c in method["candidates"].items() if c["fits"]}
+    assert {"lite-oli4", "lite-s2-4"} <= fitting, method["candidates"]
+    assert method["kind"] == "checkpoint" and method["name"] == f"lite-{msi}"
+    assert "explains the pair's MSI best" in method["reason"]
 
 
 def test_a_pair_missing_too_much_of_the_grid_is_told_why_the_checkpoint_does_not_fit(tmp_path, scene):
