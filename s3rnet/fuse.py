@@ -23,7 +23,7 @@ tab and notebook 4. Every step is recorded in the report it returns (and writes 
 6. **tiles**: classical methods run on tiles with a halo wide enough that each tile's core equals
    the untiled result; so does the network, with a halo of its own context, the normalisation and
    its classical estimate's statistics fitted once (agreement up to the channel attention, which
-   pools over the tile: 1.1e-4 of the largest value on 16 px tiles for lite-oli4, tested); the output is
+   pools over the tile: 3.4e-7 of the largest value on 16 px tiles for lite-oli4, tested); the output is
    streamed to disk (:class:`s3rnet.geo.RasterWriter`), so peak memory depends on the tile, not on
    the scene;
 7. **quality** without ground truth (:mod:`s3rnet.quality`): consistency with both inputs over the
