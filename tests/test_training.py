@@ -96,6 +96,14 @@ def test_shipped_configs_load():
         third = load_config(ROOT / "configs" / f"generalise-{msi}-hybrid.json")
         assert (third.skip, third.init) == ("hysime-wiener-hybrid", f"{stage.out_dir}/best.safetensors")
         assert third.replace(skip=stage.skip, init=stage.init, steps=stage.steps, out_dir=stage.out_dir) == stage
+        # The unpublished fourth starts from the third's best and weighs the SAM term 10 times more.
+        fourth = load_config(ROOT / "configs" / "ablation" / f"stage4-{msi}-sam.json")
+        assert (fourth.sam_weight, fourth.init) == (1.0, f"{third.out_dir}/best.safetensors")
+        assert fourth.replace(sam_weight=third.sam_weight, init=third.init, steps=third.steps, out_dir=third.out_dir) == third
+        # The Sentinel-2 weights start from the third stage of the OLI ones with the same band count.
+        sentinel = load_config(ROOT / "configs" / f"generalise-s2-{msi[-1]}.json")
+        assert (sentinel.msi, sentinel.init) == (f"s2-{msi[-1]}", f"{third.out_dir}/best.safetensors")
+        assert sentinel.replace(msi=msi, init=third.init, steps=third.steps, out_dir=third.out_dir) == third
     # Its ablation keeps the second stage's skip for the third stage's length.
     same_skip = load_config(ROOT / "configs" / "ablation" / "stage3-oli4-wiener.json")
     third = load_config(ROOT / "configs" / "generalise-oli4-hybrid.json")
