@@ -17,15 +17,16 @@ tab and notebook 4. Every step is recorded in the report it returns (and writes 
    0.1 LR pixel is corrected (the LR-HSI is moved back, window by window) and the response refitted;
 5. **method**: the one asked for, or a published checkpoint that fits the pair (its bands, or bands
    that reach its grid (:class:`GridBridge`), ratio, PSF, MSI bands, and a response within
-   :data:`CHECKPOINT_RESPONSE_TOLERANCE`; of several, the one whose response explains the MSI best), else
-   MTF-GLP-HPM; the reasons each checkpoint was passed over are recorded. A checkpoint on another grid than the pair's bands corrects its classical
-   estimate on its grid, and that correction comes back onto the pair's bands;
+   :data:`CHECKPOINT_RESPONSE_TOLERANCE`; of several, the one whose response explains the MSI
+   best), else MTF-GLP-HPM; the reasons each checkpoint was passed over are recorded. A checkpoint
+   on another grid than the pair's bands corrects its classical estimate on its grid, and that
+   correction comes back onto the pair's bands;
 6. **tiles**: classical methods run on tiles with a halo wide enough that each tile's core equals
    the untiled result; so does the network, with a halo of its own context, the normalisation and
    its classical estimate's statistics fitted once (agreement up to the channel attention, which
-   pools over the tile: 3.4e-7 of the largest value on 16 px tiles for lite-oli4, tested); the output is
-   streamed to disk (:class:`s3rnet.geo.RasterWriter`), so peak memory depends on the tile, not on
-   the scene;
+   pools over the tile: 3.4e-7 of the largest value on 16 px tiles for lite-oli4, tested); the
+   output is streamed to disk (:class:`s3rnet.geo.RasterWriter`), so peak memory depends on the
+   tile, not on the scene;
 7. **quality** without ground truth (:mod:`s3rnet.quality`): consistency with both inputs over the
    whole output (a pass over it in strips) and the QNR family on a central crop of at most
    :data:`QUALITY_CROP` pixels.
