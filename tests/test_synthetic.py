@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from s3rnet.data import AVIRIS_172, load_scene, list_scenes
 from s3rnet.data.realism import angle_spread, pca_decay, realism_statistics, realism_table, spatial_slope
@@ -45,6 +46,9 @@ def test_options_in_the_name_and_as_keywords():
     ("synthetic:1?size=8", "between 16 and 4096"),
     ("synthetic:1?units=dn", "units must be one of"),
     ("synthetic:1?grid=landsat", "unknown grid"),
+    ("synthetic:1?variability=-0.5", "variability must be a number from 0 to 4"),
+    ("synthetic:1?variants=0", "variants must be a whole number from 1 to 6"),
+    ("synthetic:1?variants=2.5", "variants must be a whole number from 1 to 6"),
 ])
 def test_bad_names_say_what_is_wrong(name, message):
     with pytest.raises(ConfigError, match=message):
@@ -101,6 +105,24 @@ def test_artefacts_add_noise_striping_and_residue():
     noisy = load_scene("synthetic:2").cube
     assert 0.002 < np.std(noisy - clean) / np.std(clean) < 0.5
     assert "bad_detectors" in load_scene("synthetic:2").meta
+
+
+def test_variability_and_variants_change_the_spectra_not_the_layout():
+    default = make_synthetic(4, size=64, artefacts=False)
+    pure = make_synthetic(4, size=64, artefacts=False, variability=0, variants=1)
+    assert pure.scene.name == "synthetic:4?size=64&artefacts=0&variability=0&variants=1"
+    np.testing.assert_array_equal(pure.classes, default.classes)
+    np.testing.assert_array_equal(pure.direct, default.direct)
+    # One spectrum per class without modulation: pure pixels of a class share one spectral shape
+    # up to brightness; with the defaults they spread.
+    def shape_spread(parts, label):
+        inside = ndimage.binary_erosion(parts.classes == label, iterations=2)
+        spectra = parts.reflectance[inside]
+        spectra = spectra / np.linalg.norm(spectra, axis=1, keepdims=True)
+        return np.degrees(np.arccos(np.clip(spectra @ spectra.mean(axis=0) / np.linalg.norm(spectra.mean(axis=0)), -1, 1))).mean()
+    label = np.bincount(default.classes.ravel()).argmax()
+    assert shape_spread(pure, label) < 0.2 < shape_spread(default, label)
+    np.testing.assert_array_equal(make_synthetic(4, size=64, variability=1, variants=6).scene.cube, make_synthetic(4, size=64).scene.cube)
 
 
 def test_fractal_noise_has_the_slope_it_is_asked_for():

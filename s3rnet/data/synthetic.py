@@ -29,8 +29,13 @@ A scene is made in five steps, each a small function of a seeded generator:
 Scene names: ``synthetic:SEED`` with options as a query, ``synthetic:7?size=256&units=reflectance``
 (:func:`parse_name`); the options are ``size`` (``N`` or ``ROWSxCOLS``, default 144), ``grid``
 (:data:`GRIDS`, default ``indian_pines``, the 200 corrected AVIRIS 92AV3C bands), ``units``
-(``radiance`` or ``reflectance``) and ``artefacts`` (``1`` or ``0``: sensor noise, striping, bad
-detectors and atmospheric residue, or none). :func:`s3rnet.data.load_scene` takes the name (and
+(``radiance`` or ``reflectance``), ``artefacts`` (``1`` or ``0``: sensor noise, striping, bad
+detectors and atmospheric residue, or none), ``variability`` (a factor on the per-pixel
+spectral modulation of step 2, default 1) and ``variants`` (how many library spectra of each
+class a scene mixes, 1 to :data:`VARIANTS`, default :data:`VARIANTS`). With ``variability=0``
+and ``variants=1`` each pixel is a mixture of one spectrum per class, shaded and lit: the case
+linear unmixing explains, as it explains real scenes better than these scenes' defaults
+(docs/synthetic.md). Both options keep a seed's layout and draws. :func:`s3rnet.data.load_scene` takes the name (and
 the same options as keywords).
 
 A 144 x 144 x 200 scene takes 0.22 s on one core (``benchmarks/realism_synthetic.py``).
@@ -40,6 +45,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -55,7 +61,12 @@ from .scene import Scene
 PREFIX = "synthetic:"
 UNITS = ("radiance", "reflectance")
 RADIANCE_UNITS = "radiance (uW cm-2 nm-1 sr-1; synthetic)"
-DEFAULTS = {"size": (144, 144), "grid": "indian_pines", "units": "radiance", "artefacts": True}
+DEFAULTS = {
+    "size": (144, 144), "grid": "indian_pines", "units": "radiance", "artefacts": True, "variability": 1.0, "variants": 6,
+}
+# The largest ``variability`` accepted: 4 times the default modulation already bends spectra by
+# about 25% (one standard deviation of exp(0.24)).
+MAX_VARIABILITY = 4.0
 # W m-2 sr-1 nm-1 -> uW cm-2 sr-1 nm-1.
 _TO_AVIRIS_UNITS = 100.0
 # Spectra per class drawn for one scene; pixels mix them.
@@ -90,8 +101,8 @@ def parse_name(name: str) -> tuple[int, dict]:
     -------
     seed : int
     options : dict
-        ``size`` (rows, cols), ``grid`` (str), ``units`` (str), ``artefacts`` (bool); defaults
-        filled in.
+        ``size`` (rows, cols), ``grid`` (str), ``units`` (str), ``artefacts`` (bool),
+        ``variability`` (float), ``variants`` (int); defaults filled in.
 
     Raises
     ------
@@ -138,7 +149,24 @@ def scene_options(where: str = "synthetic scene", **options) -> dict:
         if artefacts.lower() not in ("0", "1", "true", "false"):
             raise ConfigError(f"{where}: artefacts must be 1 or 0, got {artefacts!r}")
         artefacts = artefacts.lower() in ("1", "true")
-    return {"size": size, "grid": grid, "units": merged["units"], "artefacts": bool(artefacts)}
+    try:
+        variability = float(merged["variability"])
+    except (TypeError, ValueError):
+        variability = math.nan
+    if not 0.0 <= variability <= MAX_VARIABILITY:
+        raise ConfigError(
+            f"{where}: variability must be a number from 0 to {MAX_VARIABILITY:g}, got {merged['variability']!r}"
+        )
+    try:
+        variants = float(merged["variants"])
+    except (TypeError, ValueError):
+        variants = math.nan
+    if not (variants.is_integer() and 1 <= variants <= VARIANTS):
+        raise ConfigError(f"{where}: variants must be a whole number from 1 to {VARIANTS}, got {merged['variants']!r}")
+    return {
+        "size": size, "grid": grid, "units": merged["units"], "artefacts": bool(artefacts),
+        "variability": variability, "variants": int(variants),
+    }
 
 
 def canonical_name(seed: int, options: dict) -> str:
@@ -157,6 +185,10 @@ def canonical_name(seed: int, options: dict) -> str:
         parts.append(f"units={checked['units']}")
     if not checked["artefacts"]:
         parts.append("artefacts=0")
+    if checked["variability"] != DEFAULTS["variability"]:
+        parts.append(f"variability={checked['variability']:g}")
+    if checked["variants"] != DEFAULTS["variants"]:
+        parts.append(f"variants={checked['variants']}")
     return f"{PREFIX}{seed}" + ("?" + "&".join(parts) if parts else "")
 
 
@@ -304,12 +336,15 @@ def endmembers(rng: np.random.Generator, grid: SpectralGrid) -> np.ndarray:
     return out
 
 
-def spectral_modulation(rng: np.random.Generator, grid: SpectralGrid, rows: int, cols: int) -> np.ndarray:
+def spectral_modulation(
+    rng: np.random.Generator, grid: SpectralGrid, rows: int, cols: int, variability: float = 1.0
+) -> np.ndarray:
     """A per-pixel smooth spectral factor: ``exp(sum_j a_j(x) phi_j(lambda))``.
 
     ``phi_j`` are Gaussian bumps every 120 nm over the grid, ``a_j`` smooth random fields of
-    standard deviation 0.06: the small changes of moisture, pigments and grain size that make
-    two pixels of one material differ in shape, not only in brightness.
+    standard deviation 0.06 times ``variability``: the small changes of moisture, pigments and
+    grain size that make two pixels of one material differ in shape, not only in brightness.
+    The generator draws the same numbers whatever ``variability`` is, so a seed keeps its layout.
 
     Returns
     -------
@@ -319,7 +354,7 @@ def spectral_modulation(rng: np.random.Generator, grid: SpectralGrid, rows: int,
     peaks = np.arange(centres.min(), centres.max() + _MODULATION_WIDTH_NM, _MODULATION_WIDTH_NM)
     bumps = np.exp(-0.5 * ((centres[None, :] - peaks[:, None]) / (0.6 * _MODULATION_WIDTH_NM)) ** 2)
     small = (max(rows // 4, 8), max(cols // 4, 8))
-    amplitudes = np.stack([fractal_noise(rng, small, 2.5) for _ in peaks], axis=-1) * _MODULATION_STD
+    amplitudes = np.stack([fractal_noise(rng, small, 2.5) for _ in peaks], axis=-1) * (_MODULATION_STD * variability)
     amplitudes = ndimage.zoom(amplitudes, (rows / small[0], cols / small[1], 1), order=1)[:rows, :cols]
     return np.exp(amplitudes @ bumps.astype(np.float32)).astype(np.float32)
 
@@ -496,12 +531,14 @@ def _water(rng, u, v, classes, regions, height, index) -> None:
     height[water] = 0.0
 
 
-def abundances(rng: np.random.Generator, plan: Layout) -> np.ndarray:
+def abundances(rng: np.random.Generator, plan: Layout, variants: int = VARIANTS) -> np.ndarray:
     """Fractions of every (class, variant) endmember in each scene pixel.
 
     The class fractions are the 2 x 2 averages of the fine layout (mixing at boundaries); within
-    a class, each region draws its own mix of the :data:`VARIANTS` spectra, varied from pixel to
-    pixel by smooth random fields. On crop parcels the row stripes mix crop with soil.
+    a class, each region draws its own mix of the first ``variants`` of the :data:`VARIANTS`
+    spectra, varied from pixel to pixel by smooth random fields (the other variants get 0, and
+    the generator draws the same numbers whatever ``variants`` is). On crop parcels the row
+    stripes mix crop with soil.
 
     Returns
     -------
@@ -523,6 +560,7 @@ def abundances(rng: np.random.Generator, plan: Layout) -> np.ndarray:
     logits = base[plan.regions[::2, ::2]]
     for variant in range(VARIANTS):
         logits[..., variant] += 0.8 * fractal_noise(rng, (rows, cols), 2.5)
+    logits[..., variants:] = -np.inf
     weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
     weights /= weights.sum(axis=-1, keepdims=True)
     return (fractions[..., :, None] * weights[..., None, :]).reshape(rows, cols, -1)
@@ -738,7 +776,7 @@ def make_synthetic(seed: int, **options) -> SyntheticParts:
     seed : int
     **options
         ``size``, ``grid`` (a name of :data:`GRIDS` or a :class:`SpectralGrid`), ``units``,
-        ``artefacts`` (see :func:`parse_name`).
+        ``artefacts``, ``variability``, ``variants`` (see :func:`parse_name`).
     """
     checked = scene_options(f"{PREFIX}{seed}", **options)
     rows, cols = checked["size"]
@@ -747,13 +785,13 @@ def make_synthetic(seed: int, **options) -> SyntheticParts:
     rng = np.random.default_rng(seed)
     plan = layout(rng, rows, cols)
     spectra = endmembers(rng, grid).reshape(-1, grid.bands)
-    fractions = abundances(rng, plan)
+    fractions = abundances(rng, plan, checked["variants"])
     brightness = np.exp(
         0.10 * fractal_noise(rng, (rows, cols), 2.0) + 0.06 * fractal_noise(rng, (rows, cols), 1.2)
     ).astype(np.float32)
     reflectance = (fractions.reshape(-1, spectra.shape[0]) @ spectra).reshape(rows, cols, grid.bands)
     reflectance *= brightness[..., None]
-    reflectance *= spectral_modulation(rng, grid, rows, cols)
+    reflectance *= spectral_modulation(rng, grid, rows, cols, checked["variability"])
     zenith, haze = rng.uniform(20.0, 60.0), rng.uniform(0.6, 1.5)
     air = atmosphere(grid, zenith, haze, rng.uniform(0.05, 0.2))
     direct, sky = illumination_maps(rng, plan, zenith)
@@ -786,6 +824,8 @@ def make_synthetic(seed: int, **options) -> SyntheticParts:
         "grid": grid.name,
         "solar_zenith_deg": round(zenith, 2),
         "haze": round(haze, 3),
+        "variability": checked["variability"],
+        "variants": checked["variants"],
         "materials": material_library().source,
         "solar_spectrum": "ASTM G173-03 (pvlib)",
     } | record
