@@ -154,6 +154,9 @@ def test_shipped_configs_load():
         ({"sources": [{"kind": "synthetic", "seed": 3}]}, "entry 0: unknown key.*seed"),
         ({"sources": [{"kind": "synthetic", "weight": 0}]}, "entry 0: weight must be > 0"),
         ({"sources": [{"kind": "synthetic", "units": "dn"}]}, "entry 0: units must be among"),
+        ({"sources": [{"kind": "synthetic", "variability": [1, 0]}]}, r"entry 0: variability must be .*0 <= low <= high <= 4"),
+        ({"sources": [{"kind": "synthetic", "variants": [1, 2.5]}]}, "entry 0: variants must be a whole number"),
+        ({"sources": [{"kind": "synthetic", "variants": 7}]}, r"entry 0: variants must .* <= 6, got 7"),
         ({"sources": [{"kind": "region", "region": "test"}]}, "entry 0: never train .* on the test region"),
         ({"sources": [{"kind": "folder", "path": "/no/such/folder"}]}, "entry 0: path '/no/such/folder' is not a folder"),
         ({"sources": [{"kind": "synthetic", "size": 16}], "patch_size": 32}, "synthetic scenes of size 16 are smaller"),
@@ -397,6 +400,19 @@ def write_folder(folder: Path) -> Path:
     return folder
 
 
+def test_a_synthetic_source_draws_variability_and_variants_in_its_ranges(smoke):
+    config = smoke.replace(
+        sources=[{"kind": "synthetic", "size": 32, "variability": [0, 0.5], "variants": [1, 3]}], grid="aviris-172",
+    )
+    source = prepare_data(config).sampler.sources[0]
+    drawn = [source.scene(np.random.default_rng(k)).meta for k in range(12)]
+    assert all(0 <= m["variability"] <= 0.5 for m in drawn) and len({m["variability"] for m in drawn}) == 12
+    assert {m["variants"] for m in drawn} == {1, 2, 3}
+    # The same generator state gives the same scene, options included.
+    again = source.scene(np.random.default_rng(4))
+    assert again.name == source.scene(np.random.default_rng(4)).name and "variants=" in again.name
+
+
 @pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")  # a bare tile, as users have
 def test_every_source_lands_on_the_training_grid_and_draws_are_reproducible(smoke, tmp_path):
     from s3rnet.data.synthetic_split import load_synthetic_split
@@ -425,6 +441,7 @@ def test_every_source_lands_on_the_training_grid_and_draws_are_reproducible(smok
     seeds = {synthetic.scene(np.random.default_rng(k)).meta["seed"] for k in range(20)}
     assert all(split.train_seeds[0] <= seed < split.train_seeds[1] for seed in seeds)
     assert not seeds & set(split.val_seeds + split.test_seeds)
+    assert {synthetic.scene(np.random.default_rng(k)).meta["variants"] for k in range(3)} == {6}
 
     draw = lambda seed: sample_batch(data.sampler, data.srf, config, np.random.default_rng(seed), data.grid.centres)  # noqa: E731
     first = draw(7)

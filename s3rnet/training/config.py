@@ -5,8 +5,11 @@ A run trains on one or more weighted **sources** of ground-truth patches (:mod:`
 * ``{"kind": "region", "scene": "indian_pines", "region": "train"}``: a region of a scene's
   declared split (never ``"test"``);
 * ``{"kind": "synthetic", "size": 64, "units": ["radiance", "reflectance"], "artefacts": true}``:
-  a stream of synthetic scenes (:mod:`s3rnet.data.synthetic`), a new one per patch, its seed drawn
-  from the run's generator in the training range of the declared synthetic split;
+  a stream of synthetic scenes (:mod:`s3rnet.data.synthetic`), a new one per batch, its seed drawn
+  from the run's generator in the training range of the declared synthetic split; an optional
+  ``"variability": [0, 1]`` and ``"variants": [1, 6]`` draw each scene's within-class spectral
+  variability and number of spectra per class in those ranges (a number fixes one; defaults:
+  the scenes' defaults, 1 and 6);
 * ``{"kind": "folder", "path": "/data/aviris_tiles"}``: every scene file in a folder (ENVI
   ``.hdr``, ``.mat``, ``.npy`` / ``.npz``, GeoTIFF ``.tif``), e.g. the paper's 1,678 AVIRIS tiles.
 
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data import AVIRIS_172, load_split
+from ..data.synthetic import MAX_VARIABILITY, VARIANTS
 from ..degrade import MSI_RESPONSES, NORMALISATIONS, PSFS, SNR_REFERENCES
 from ..errors import ConfigError
 from ..estimates import ESTIMATES
@@ -41,7 +45,7 @@ SYNTHETIC_UNITS = ("radiance", "reflectance")
 # Keys each kind of source takes, with their defaults ("scene" of a region defaults to the config's).
 _SOURCE_KEYS: dict[str, dict[str, Any]] = {
     "region": {"weight": 1.0, "scene": None, "region": "train"},
-    "synthetic": {"weight": 1.0, "size": 64, "units": ["radiance"], "artefacts": True},
+    "synthetic": {"weight": 1.0, "size": 64, "units": ["radiance"], "artefacts": True, "variability": 1.0, "variants": VARIANTS},
     "folder": {"weight": 1.0, "path": None, "recursive": True},
 }
 
@@ -332,6 +336,8 @@ def _check_sources(sources: Any, scene: str) -> tuple[dict[str, Any], ...]:
             entry["units"] = units
             if not isinstance(entry["artefacts"], bool):
                 raise ConfigError(f"{where}: artefacts must be true or false, got {entry['artefacts']!r}")
+            entry["variability"] = _synthetic_range(where, "variability", entry["variability"], 0.0, MAX_VARIABILITY)
+            entry["variants"] = [int(v) for v in _synthetic_range(where, "variants", entry["variants"], 1, VARIANTS, whole=True)]
         else:
             if not isinstance(entry["path"], str) or not Path(entry["path"]).expanduser().is_dir():
                 raise ConfigError(f"{where}: path {entry['path']!r} is not a folder")
@@ -339,6 +345,21 @@ def _check_sources(sources: Any, scene: str) -> tuple[dict[str, Any], ...]:
                 raise ConfigError(f"{where}: recursive must be true or false, got {entry['recursive']!r}")
         checked.append(entry)
     return tuple(checked)
+
+
+def _synthetic_range(where: str, key: str, value: Any, lowest: float, highest: float, whole: bool = False) -> list[float]:
+    """A synthetic source's scene option given as a number or ``[low, high]``, as ``[low, high]``."""
+    pair = [value, value] if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    try:
+        low, high = (float(v) for v in pair)
+    except (TypeError, ValueError):
+        low = high = math.nan
+    if not lowest <= low <= high <= highest or (whole and not (low.is_integer() and high.is_integer())):
+        kind = "whole number" if whole else "number"
+        raise ConfigError(
+            f"{where}: {key} must be a {kind} or [low, high] with {lowest:g} <= low <= high <= {highest:g}, got {value!r}"
+        )
+    return [low, high]
 
 
 def load_config(path: str | os.PathLike, **overrides: Any) -> TrainConfig:

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..data import FILL_EDGE_NM, FILL_GAP_NM, SCENE_SUFFIXES, Scene, SpectralGrid, load_scene, load_split, read_scene, resample, split_region
 from ..data.grids import band_widths
+from ..data.synthetic import VARIANTS
 from ..data.synthetic_split import load_synthetic_split
 from ..errors import ConfigError, S3RNetError
 from ..geo import GEOTIFF_SUFFIXES, open_image
@@ -98,7 +99,9 @@ class SyntheticSource:
     """A stream of synthetic scenes made on the training grid, one per batch.
 
     The first synthetic patch of a batch draws a seed in the declared training range, then the
-    units (when several are listed), all from the run's generator; every synthetic patch of the
+    units (when several are listed), then the scene's ``variability`` and ``variants`` (each when
+    given as a range rather than one value: uniform, whole numbers for ``variants``), all from
+    the run's generator; every synthetic patch of the
     batch is then a random square of that scene. One scene per batch rather than per patch: a
     96 x 96 scene costs about as much as two of 48 x 48 (a fixed cost per scene), and a few
     thousand steps still see a few thousand scenes.
@@ -109,13 +112,22 @@ class SyntheticSource:
     units: tuple[str, ...]
     artefacts: bool
     seeds: tuple[int, int]
+    variability: tuple[float, float] = (1.0, 1.0)
+    variants: tuple[int, int] = (VARIANTS, VARIANTS)
     name: str = "synthetic"
     _current: Scene | None = field(default=None, init=False, repr=False)
 
     def scene(self, rng: np.random.Generator) -> Scene:
         seed = int(rng.integers(*self.seeds))
         units = self.units[int(rng.integers(len(self.units)))] if len(self.units) > 1 else self.units[0]
-        return load_scene(f"synthetic:{seed}", size=self.size, grid=self.grid, units=units, artefacts=self.artefacts)
+        low, high = self.variability
+        variability = float(rng.uniform(low, high)) if high > low else low
+        fewest, most = self.variants
+        variants = int(rng.integers(fewest, most + 1)) if most > fewest else fewest
+        return load_scene(
+            f"synthetic:{seed}", size=self.size, grid=self.grid, units=units, artefacts=self.artefacts,
+            variability=variability, variants=variants,
+        )
 
     def patch(self, rng: np.random.Generator, size: int) -> np.ndarray:
         if self._current is None:
@@ -246,7 +258,12 @@ def build_sampler(config: TrainConfig, grid: SpectralGrid) -> PatchSampler:
             sources.append(RegionSource.load(spec["scene"], spec["region"], grid))
         elif spec["kind"] == "synthetic":
             seeds = load_synthetic_split().train_seeds
-            sources.append(SyntheticSource(grid, spec["size"], tuple(spec["units"]), spec["artefacts"], seeds))
+            sources.append(
+                SyntheticSource(
+                    grid, spec["size"], tuple(spec["units"]), spec["artefacts"], seeds,
+                    tuple(spec["variability"]), tuple(spec["variants"]),
+                )
+            )
         else:
             sources.append(FolderSource.scan(spec["path"], grid, config.patch_size, spec["recursive"]))
     weights = np.array([spec["weight"] for spec in config.training_sources], dtype=np.float64)
