@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data import Scene, SpectralGrid, load_scene
+from ..data.synthetic_split import load_synthetic_split
 from ..degrade import Simulation, spectral_response
 from .config import TrainConfig
 from .sources import PatchSampler, RegionSource, build_sampler, training_grid
@@ -30,6 +31,8 @@ class TrainingData:
         Simulated once.
     split_version : int
         Version of the real scene's declared split.
+    synthetic_split_version : int
+        Version of the declared synthetic split (its training range and val seeds).
     """
 
     grid: SpectralGrid
@@ -37,6 +40,7 @@ class TrainingData:
     srf: np.ndarray
     problems: list[ValidationProblem]
     split_version: int
+    synthetic_split_version: int
 
     @property
     def train(self) -> Scene | None:
@@ -57,4 +61,4 @@ def prepare_data(config: TrainConfig) -> TrainingData:
     sampler = build_sampler(config, grid)
     srf = spectral_response(config.msi, grid.centres, grid.fwhm, n_bands=grid.bands)
     problems, split_version = validation_problems(config, grid)
-    return TrainingData(grid, sampler, srf, problems, split_version)
+    return TrainingData(grid, sampler, srf, problems, split_version, load_synthetic_split().version)

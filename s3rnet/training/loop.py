@@ -123,6 +123,7 @@ def _model_metadata(
             "region": config.train_region if config.sources is None else None,
             "val_region": config.val_region,
             "split_version": data.split_version,
+            "synthetic_split_version": data.synthetic_split_version,
             "units": None if region is None or config.sources is not None else region.units,
             "grid": data.grid.name,
             "sources": data.sampler.describe(),
