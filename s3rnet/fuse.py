@@ -59,6 +59,8 @@ from .response import (
 
 ProgressCallback = Callable[[float, str], None]
 
+# Methods that run tile by tile; every other registered method (CNMF and its denoised form, which
+# unmix the scene as one) runs on the whole scene, up to WHOLE_SCENE_PIXELS.
 TILED_METHODS = (
     "bicubic", "gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid",
 )
@@ -69,7 +71,6 @@ SUBSPACE_METHODS = {
     "hysime-gsa": ("gsa",), "hysime-mtf": ("mtf-glp-hpm",), "hysime-wiener-mtf": ("mtf-glp-hpm",),
     "hysime-wiener-hybrid": ("gsa", "mtf-glp-hpm"),
 }
-WHOLE_METHODS = ("cnmf", "hysime-wiener-cnmf")
 DEFAULT_METHOD = "mtf-glp-hpm"
 # LR pixels of the statistics: the whole overlap up to this many, else SAMPLE_BLOCKS blocks of
 # SAMPLE_BLOCK x SAMPLE_BLOCK LR pixels spread over it.
