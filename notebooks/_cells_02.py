@@ -185,7 +185,8 @@ the grid. A file must carry its wavelengths (ENVI header, a `wavelengths` array)
 already on the grid's 172 bands, and be at least `patch_size` pixels on each side; a file that
 breaks a rule stops the run with a message naming it. A `region` source takes `scene` and
 `region` (any region of the scene's declared split but `test`); a `synthetic` source takes
-`size`, `units` and `artefacts`.
+`size`, `units`, `artefacts`, and `variability` and `variants`, each a value or a `[low, high]`
+range drawn per scene (how much the pixels of one material differ; see notebook 1).
 """),
 ("md", r"""
 ## 2. One batch from the multi-source sampler
