@@ -1,7 +1,7 @@
 """Checkpoints compared on synthetic seeds outside the train, val and test seeds, as markdown.
 
-The synthetic split (``s3rnet/data/splits/synthetic/seeds.json``) validates on 4 seeds per unit;
-a recipe change can help them and hurt scenes they do not contain. This script scores checkpoints
+The synthetic split (``s3rnet/data/splits/synthetic/seeds.json``) validates on 12 seeds per unit
+(4 in its version 1); a recipe change can help them and hurt scenes they do not contain. This script scores checkpoints
 (and the classical estimate they correct) on further seeds from 3,000,001 up, which no training,
 validation or test set uses, in both units, clean and at 15 dB, on a training config's grid, MSI,
 PSF and ratio: a second validation set, never a test set.
