@@ -138,12 +138,12 @@ def load_scene(name_or_path: str | os.PathLike, **options) -> Scene:
     ----------
     name_or_path : str or path
         ``"indian_pines"``, another name from :func:`list_scenes`, a synthetic scene
-        ``"synthetic:SEED?size=N&grid=G&units=U&artefacts=1"`` (:mod:`s3rnet.data.synthetic`),
-        or a path to an ENVI ``.hdr``, a ``.mat`` or a ``.npy`` / ``.npz`` file.
+        ``"synthetic:SEED?size=N&grid=G&units=U&artefacts=1&variability=V&variants=K"``
+        (:mod:`s3rnet.data.synthetic`), or a path to an ENVI ``.hdr``, a ``.mat`` or a ``.npy`` / ``.npz`` file.
     **options
         Passed to :func:`~s3rnet.data.readers.read_scene` for files: ``variable``,
         ``wavelengths``, ``fwhm``, ``units``; for a synthetic scene: ``size``, ``grid``,
-        ``units``, ``artefacts`` (overriding the name's).
+        ``units``, ``artefacts``, ``variability``, ``variants`` (overriding the name's).
     """
     text = str(name_or_path)
     if text.startswith(SYNTHETIC_PREFIX):
