@@ -540,6 +540,9 @@ def _training_summary(metadata: dict[str, Any]) -> dict[str, Any]:
         "fusion": config["fusion"],
         "normalisation": config["normalisation"],
         "validation": metadata.get("validation"),
+        # The synthetic split's version of the val scenes (runs that predate the record used version 1).
+        "synthetic_split_version": training.get("synthetic_split_version", 1)
+        if "synthetic:val" in (training.get("validation_sets") or ()) else None,
         "init": training.get("init"),
     }
 
@@ -920,7 +923,9 @@ def _ablation_lines(report: dict[str, Any]) -> list[str]:
         f"Each run scored alone on its MSI: on `{reference}` ({report['settings']['split']} region) clean, at 15 dB "
         "and spectrally shifted (clean); on the synthetic test set clean and at 15 dB, the mean over every "
         "synthetic scene of the report, both units pooled (`results.json` holds each unit's mean). Selection "
-        "on validation data only; `val` is the selection score of the checkpoint.",
+        "on validation data only; `val` is the selection score of the checkpoint, on the validation set of its "
+        "run: with the synthetic split's version (v1: 4 val seeds per unit, v2: 12), so only rows of one version "
+        "compare.",
         "",
         "| run | sources | grid | loss | noise (dB) / clean share | skip | steps | val PSNR | "
         f"{reference} clean | {reference} 15 dB | {reference} shifted | synthetic clean | synthetic 15 dB |",
@@ -935,14 +940,16 @@ def _ablation_lines(report: dict[str, Any]) -> list[str]:
         sources = ", ".join(f"{s['source']} {s['share']:.2f}" for s in tr["sources"])
         noise = "none" if tr["noise_snr_db"] is None else "-".join(f"{v:g}" for v in tr["noise_snr_db"])
         noise += f" ({tr['noise_reference']}) / {tr['clean_fraction']:g}"
-        val = tr["validation"]["psnr"] if tr.get("validation") else float("nan")
+        val = f"{tr['validation']['psnr']:.2f}" if tr.get("validation") else "-"
+        if tr.get("synthetic_split_version"):
+            val += f" (v{tr['synthetic_split_version']})"
         steps = f"{tr['steps']} of {tr['planned_steps']}"
         if tr.get("init"):
             steps += f" after {tr['init']['steps']} ({tr['init']['estimate']} skip)"
         pooled = (entry.get("synthetic") or {}).get("pooled") or {}
         lines.append(
             f"| {label} | {sources} | {tr['grid']} | {tr['loss']} | {noise} | {tr['skip']} | "
-            f"{steps} | {val:.2f} | {pair(entry['test'])} | {pair(entry.get('test_15'))} | "
+            f"{steps} | {val} | {pair(entry['test'])} | {pair(entry.get('test_15'))} | "
             f"{pair(entry['shifted'])} | {pair(pooled.get('clean'))} | {pair(pooled.get('15 dB'))} |"
         )
     lines += ["", "PSNR (dB) / SAM (deg). Checkpoints and commands:", ""]

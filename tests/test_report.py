@@ -194,6 +194,13 @@ def test_ablation_scores_and_training_summary(report, checkpoint):
     row = [line for line in _ablation_lines({**report, "ablation": {"tuned": {**entry, "training": _training_summary(tuned)}}})
            if line.startswith("| tuned |")]
     assert "| 4 of 4 after 4000 (hysime-mtf skip) |" in row[0]
+    # The val column names the synthetic split version it was scored on; a run that predates the
+    # record validated on version 1, the only one then.
+    assert entry["training"]["synthetic_split_version"] is None and "(v" not in row[0]  # Indian Pines val alone
+    tuned["training"]["validation_sets"] = ["indian_pines:val", "synthetic:val"]
+    assert tuned["training"]["synthetic_split_version"] == 2 and _training_summary(tuned)["synthetic_split_version"] == 2
+    del tuned["training"]["synthetic_split_version"]
+    assert _training_summary(tuned)["synthetic_split_version"] == 1
 
 
 def test_report_files(report, tmp_path):
