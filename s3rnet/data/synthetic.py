@@ -35,8 +35,8 @@ spectral modulation of step 2, default 1) and ``variants`` (how many library spe
 class a scene mixes, 1 to :data:`VARIANTS`, default :data:`VARIANTS`). With ``variability=0``
 and ``variants=1`` each pixel is a mixture of one spectrum per class, shaded and lit: the case
 linear unmixing explains, as it explains real scenes better than these scenes' defaults
-(docs/synthetic.md). Both options keep a seed's layout and draws. :func:`s3rnet.data.load_scene` takes the name (and
-the same options as keywords).
+(docs/synthetic.md). Both options keep a seed's layout and draws. :func:`s3rnet.data.load_scene`
+takes the name (and the same options as keywords).
 
 A 144 x 144 x 200 scene takes 0.22 s on one core (``benchmarks/realism_synthetic.py``).
 """

@@ -101,8 +101,7 @@ class SyntheticSource:
     The first synthetic patch of a batch draws a seed in the declared training range, then the
     units (when several are listed), then the scene's ``variability`` and ``variants`` (each when
     given as a range rather than one value: uniform, whole numbers for ``variants``), all from
-    the run's generator; every synthetic patch of the
-    batch is then a random square of that scene. One scene per batch rather than per patch: a
+    the run's generator; every synthetic patch of the batch is then a random square of that scene. One scene per batch rather than per patch: a
     96 x 96 scene costs about as much as two of 48 x 48 (a fixed cost per scene), and a few
     thousand steps still see a few thousand scenes.
     """
