@@ -160,6 +160,12 @@ def test_shipped_configs_load():
         ({"sources": [{"kind": "region", "region": "test"}]}, "entry 0: never train .* on the test region"),
         ({"sources": [{"kind": "folder", "path": "/no/such/folder"}]}, "entry 0: path '/no/such/folder' is not a folder"),
         ({"sources": [{"kind": "synthetic", "size": 16}], "patch_size": 32}, "synthetic scenes of size 16 are smaller"),
+        ({"skip": "gsa", "estimate_context": 8}, "'estimate_context': must be >= 16, got 8"),
+        ({"skip": "gsa", "estimate_context": 30}, "'estimate_context': 30 is not a multiple of the ratio 4"),
+        ({"estimate_context": 32}, "'estimate_context': only with a classical estimate as the skip, not 'bicubic'"),
+        ({"skip": "gsa", "estimate_context": 128}, "'estimate_context': 128 does not fit in the training region"),
+        ({"skip": "gsa", "estimate_context": 48, "sources": [{"kind": "synthetic", "size": 32}]},
+         "synthetic scenes of size 32 are smaller than the estimate_context 48"),
         ({"init": ""}, "'init': expected a checkpoint name or path"),
         ({"init": 4}, "'init': expected a checkpoint name or path"),
     ],
@@ -450,6 +456,33 @@ def test_every_source_lands_on_the_training_grid_and_draws_are_reproducible(smok
     assert not np.array_equal(first[2], draw(8)[2])
 
 
+def test_estimate_context_computes_the_skip_on_the_larger_square_then_cuts_the_patch(smoke):
+    from s3rnet.estimates import classical_estimate
+
+    config = smoke.replace(
+        sources=[{"kind": "region"}], grid="aviris-172", skip="hysime-wiener-hybrid", noise_snr_db=(15, 15),
+        normalisation="global", estimate_context=64,
+    )
+    data = prepare_data(config)
+    context = np.ascontiguousarray(data.sampler.sources[0].patch(np.random.default_rng(0), 64))
+    sample = degrade_patch(context, data.srf, config, np.random.default_rng(3), data.grid.centres)
+    assert [a.shape for a in sample] == [(4, 4, 172), (16, 16, 4), (16, 16, 172), (16, 16, 172)]
+    # The same draws on the whole 64 x 64 square: noise, normalisation and estimate of the context.
+    whole = degrade_patch(
+        context, data.srf, config.replace(estimate_context=None, patch_size=64), np.random.default_rng(3), data.grid.centres
+    )
+    corners = [(r, c) for r in range(0, 49, 4) for c in range(0, 49, 4)
+               if np.array_equal(whole[2][r:r + 16, c:c + 16], sample[2])]
+    assert len(corners) == 1
+    row, col = corners[0]
+    np.testing.assert_array_equal(whole[0][row // 4:row // 4 + 4, col // 4:col // 4 + 4], sample[0])
+    np.testing.assert_array_equal(whole[1][row:row + 16, col:col + 16], sample[1])
+    np.testing.assert_array_equal(whole[3][row:row + 16, col:col + 16], sample[3])
+    # On the 16 x 16 patch alone (16 LR pixels for 172 bands) the estimate is another one.
+    alone = classical_estimate("hysime-wiener-hybrid", sample[0], sample[1], 4, "box", data.grid.centres, data.srf)
+    assert np.abs(alone - sample[3]).mean() > 0.01 * np.abs(sample[3]).mean()
+
+
 def test_draw_batch_says_where_each_sample_came_from_and_its_noise(smoke):
     from s3rnet.degrade import spatial_degrade
     from s3rnet.training import draw_batch
@@ -487,7 +520,7 @@ def test_folder_problems_name_the_folder_or_the_file(smoke, tmp_path):
     small = tmp_path / "small"
     small.mkdir()
     np.save(small / "tiny.npy", np.ones((8, 8, 200), np.float32))
-    with pytest.raises(ConfigError, match=r"tiny.npy: 8x8 pixels, smaller than the patch_size 16"):
+    with pytest.raises(ConfigError, match=r"tiny.npy: 8x8 pixels, smaller than the 16 x 16 square training cuts \(patch_size"):
         prepare_data(smoke.replace(sources=[{"kind": "folder", "path": str(small)}]))
     bare = tmp_path / "bare"
     bare.mkdir()

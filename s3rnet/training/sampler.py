@@ -2,15 +2,17 @@
 
 For each sample of a batch, in this order (every draw from the run's generator):
 
-1. a ``patch_size`` square from a source (:class:`~s3rnet.training.sources.PatchSampler`; a
-   synthetic source makes one scene per batch);
+1. a square from a source (:class:`~s3rnet.training.sources.PatchSampler`; a synthetic source
+   makes one scene per batch), of side ``patch_size``, or ``estimate_context`` when set;
 2. one of the 8 flips and quarter turns;
 3. a smooth random spectral gain when ``spectral_gain`` is set (:func:`smooth_spectral_gain`);
 4. the degradation of the evaluation protocol (:mod:`s3rnet.degrade`): blur and decimation by the
    PSF and ratio, AWGN on the LR-HSI at an SNR drawn in ``noise_snr_db`` (none for a share
    ``clean_fraction`` of the samples), the MSI response;
 5. :class:`~s3rnet.degrade.InputNormalisation` fitted on the two inputs, which also scales the
-   ground truth, and the classical estimate the network corrects, when it corrects one.
+   ground truth, and the classical estimate the network corrects, when it corrects one;
+6. with ``estimate_context``, the ``patch_size`` patch cut from the four images at a random
+   position on the LR grid (:func:`crop_sample`).
 """
 
 from __future__ import annotations
@@ -116,13 +118,14 @@ def degrade_patch(
     rng: np.random.Generator,
     wavelengths: np.ndarray | None = None,
 ) -> list[np.ndarray]:
-    """One training problem from a ground-truth patch, in normalised units.
+    """One training problem from a ground-truth square of side ``config.context_size``, in
+    normalised units, cut to ``patch_size`` after its estimate when ``estimate_context`` is set.
 
     Returns
     -------
     list of ndarray
         LR-HSI (h, w, C), HR-MSI (H, W, M), truth (H, W, C), and the classical estimate
-        (H, W, C) when ``config.skip`` names one.
+        (H, W, C) when ``config.skip`` names one; H = W = ``patch_size``.
     """
     return _degrade(truth, srf, config, rng, wavelengths)[0]
 
@@ -145,7 +148,38 @@ def _degrade(
     estimate = estimate_name(config.skip)
     if estimate is not None:
         sample.append(classical_estimate(estimate, low, high, config.ratio, config.psf, wavelengths, srf))
+    if config.context_size > config.patch_size:
+        sample = crop_sample(sample, config.patch_size, config.ratio, rng)
     return sample, snr_db
+
+
+def crop_sample(sample: list[np.ndarray], size: int, ratio: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """The same ``size`` square of every image of a training problem, at a random position on
+    the LR grid.
+
+    Parameters
+    ----------
+    sample : list of ndarray
+        LR-HSI (h, w, C), then images of (h * ratio, w * ratio, channels): HR-MSI, truth and the
+        classical estimate.
+    size : int
+        Side of the HR square, a multiple of ``ratio``.
+    ratio : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    list of ndarray
+        LR-HSI (size / ratio, size / ratio, C), then the HR images cut to (size, size, channels).
+    """
+    low, *highs = sample
+    side = size // ratio
+    row = int(rng.integers(0, low.shape[0] - side + 1))
+    col = int(rng.integers(0, low.shape[1] - side + 1))
+    cropped = [low[row : row + side, col : col + side]]
+    for image in highs:
+        cropped.append(image[row * ratio : (row + side) * ratio, col * ratio : (col + side) * ratio])
+    return [np.ascontiguousarray(image) for image in cropped]
 
 
 def sample_batch(
@@ -198,9 +232,9 @@ def draw_batch(
     source.new_batch()
     for _ in range(config.batch_size):
         if isinstance(source, PatchSampler):
-            name, patch = source.draw(rng, config.patch_size)
+            name, patch = source.draw(rng, config.context_size)
         else:
-            name, patch = source.name, source.patch(rng, config.patch_size)
+            name, patch = source.name, source.patch(rng, config.context_size)
         patch = augment(patch, rng)
         if config.spectral_gain > 0:
             patch = patch * smooth_spectral_gain(axis, config.spectral_gain, rng)

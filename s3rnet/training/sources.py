@@ -163,7 +163,8 @@ class FolderSource:
         for path in files:
             rows, cols = _spatial_shape(path)
             if min(rows, cols) < size:
-                raise ConfigError(f"{path}: {rows}x{cols} pixels, smaller than the patch_size {size}")
+                raise ConfigError(f"{path}: {rows}x{cols} pixels, smaller than the {size} x {size} square "
+                                  "training cuts (patch_size, or estimate_context when set)")
         return cls(files, grid, f"folder:{root}")
 
     def patch(self, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -264,6 +265,6 @@ def build_sampler(config: TrainConfig, grid: SpectralGrid) -> PatchSampler:
                 )
             )
         else:
-            sources.append(FolderSource.scan(spec["path"], grid, config.patch_size, spec["recursive"]))
+            sources.append(FolderSource.scan(spec["path"], grid, config.context_size, spec["recursive"]))
     weights = np.array([spec["weight"] for spec in config.training_sources], dtype=np.float64)
     return PatchSampler(sources, weights / weights.sum())
