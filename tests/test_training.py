@@ -104,6 +104,16 @@ def test_shipped_configs_load():
         sentinel = load_config(ROOT / "configs" / f"generalise-s2-{msi[-1]}.json")
         assert (sentinel.msi, sentinel.init) == (f"s2-{msi[-1]}", f"{third.out_dir}/best.safetensors")
         assert sentinel.replace(msi=msi, init=third.init, steps=third.steps, out_dir=third.out_dir) == third
+        # The fifth adds synthetic scenes that favour unmixing; its control keeps the third's sources.
+        fifth = load_config(ROOT / "configs" / f"generalise-{msi}-unmixing.json")
+        assert fifth.init == f"{third.out_dir}/best.safetensors" and len(fifth.training_sources) == 3
+        # The sixth computes the skip on a 96 x 96 square; its control is the same run without.
+        sixth = load_config(ROOT / "configs" / f"generalise-{msi}-context.json")
+        control = load_config(ROOT / "configs" / "ablation" / f"stage6-{msi}-control.json")
+        assert (sixth.estimate_context, sixth.context_size, control.context_size) == (96, 96, sixth.patch_size)
+        assert sixth.init == f"{fifth.out_dir}/best.safetensors"
+        assert sixth.replace(estimate_context=None, out_dir=control.out_dir) == control
+        assert control.replace(steps=fifth.steps, init=fifth.init, out_dir=fifth.out_dir) == fifth
     # Its ablation keeps the second stage's skip for the third stage's length.
     same_skip = load_config(ROOT / "configs" / "ablation" / "stage3-oli4-wiener.json")
     third = load_config(ROOT / "configs" / "generalise-oli4-hybrid.json")
