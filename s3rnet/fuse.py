@@ -500,18 +500,24 @@ def fuse_tile(method: str, lr: np.ndarray, hr: np.ndarray, context: TileContext)
     up = upsample(lr, context.ratio)
     if method == "bicubic":
         return up
+    # In place where a cube would otherwise be copied: a tile's working set sets the peak memory
+    # of a large pair's fusion.
     if method == "mtf-glp-hpm":
         weights = stats["weights"]
-        pan_high = hr @ weights
+        modulation = hr @ weights
         pan_low = _low_pass(hr, context) @ weights
-        modulation = np.divide(pan_high, pan_low, out=np.ones_like(pan_high), where=pan_low > stats["floor"])
-        return up * modulation
+        reliable = pan_low > stats["floor"]
+        np.divide(modulation, pan_low, out=modulation, where=reliable)
+        modulation[~reliable] = 1.0
+        up *= modulation
+        return up
     if method == "gsa":
         intensity = up @ stats["weights"] + stats["intercept"]
         gain = np.divide(stats["intensity_std"], stats["msi_low_std"], out=np.ones_like(stats["intensity_std"]),
                          where=stats["msi_low_std"] > 0)
         pan = ((hr - stats["msi_mean"]) * gain + stats["intensity_mean"]).astype(np.float32)
-        return up + (pan - intensity) @ stats["injection"]
+        up += (pan - intensity) @ stats["injection"]
+        return up
     raise ConfigError(f"method {method!r} does not run tile by tile; choose one of {', '.join(TILED_METHODS)}")
 
 
@@ -1041,7 +1047,9 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
         pair_context = dataclasses.replace(context, statistics=fit_statistics(
             base, sample_lr, sample_hr, context.response if reads_response else None, wavelengths=reader.hsi.wavelengths))
 
-    def fuse_window(lr: np.ndarray, hr: np.ndarray) -> np.ndarray:
+    def network_on_grid(lr: np.ndarray, hr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The network's output on the grid and the estimate it corrects (when it needs one), in
+        the pair's units."""
         grid_lr = lr if bridge is None else bridge.to_grid_units(lr)
         low, high = scales.normalise(grid_lr, hr)
         # A network without an estimate needs one only to carry its correction across the bridge.
@@ -1051,10 +1059,20 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
         with torch.no_grad(), autocast(network.device):
             fused = model(to_tensor(low, network.device), to_tensor(high, network.device), keep_layers=False, **extra)
         fused = scales.denormalise(fused[0].float().permute(1, 2, 0).cpu().numpy())
+        return fused, None if estimated is None else scales.denormalise(estimated)
+
+    def correction_on_pair_bands(lr: np.ndarray, hr: np.ndarray) -> np.ndarray:
+        fused, estimated = network_on_grid(lr, hr)
+        return bridge.to_pair_bands(fused - estimated)
+
+    def fuse_window(lr: np.ndarray, hr: np.ndarray) -> np.ndarray:
         if bridge is None:
-            return fused
-        correction = fused - scales.denormalise(estimated)
-        return fuse_tile(base, lr, hr, pair_context) + bridge.to_pair_bands(correction)
+            return network_on_grid(lr, hr)[0]
+        # The grid's cubes and tensors are freed (on return) before the pair's own estimate is
+        # computed: held with it, they set fuse's peak memory.
+        correction = correction_on_pair_bands(lr, hr)
+        correction += fuse_tile(base, lr, hr, pair_context)
+        return correction
 
     tiles = _fuse_in_tiles(reader, writer, tile, halo, fuse_window, choice["name"], notify, progress_bar)
     result = {"mode": "tiles with a halo (each keeps its core)", "tile_hr_px": tile, "halo_hr_px": halo,

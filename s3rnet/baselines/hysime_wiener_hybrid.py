@@ -67,8 +67,10 @@ def blend(gsa_cube: np.ndarray, mtf_cube: np.ndarray, weights: np.ndarray) -> np
     gsa_cube, mtf_cube : ndarray, shape (H, W, C)
     weights : ndarray, shape (C,)
     """
-    weights = weights.astype(np.float32)
-    return (mtf_cube + (gsa_cube - mtf_cube) * weights).astype(np.float32)
+    blended = np.subtract(gsa_cube, mtf_cube, dtype=np.float32)
+    blended *= weights.astype(np.float32)
+    blended += mtf_cube
+    return blended
 
 
 def fuse(inputs: FusionInputs) -> np.ndarray:
