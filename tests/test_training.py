@@ -114,6 +114,12 @@ def test_shipped_configs_load():
         assert sixth.init == f"{fifth.out_dir}/best.safetensors"
         assert sixth.replace(estimate_context=None, out_dir=control.out_dir) == control
         assert control.replace(steps=fifth.steps, init=fifth.init, out_dir=fifth.out_dir) == fifth
+    # Stage 6 and its control for oli4, repeated with another training seed and nothing else changed.
+    for stem, repeat in (("generalise-oli4-context", "stage6-oli4-seed1"), ("ablation/stage6-oli4-control", "stage6-oli4-control-seed1")):
+        first = load_config(ROOT / "configs" / f"{stem}.json")
+        second = load_config(ROOT / "configs" / "ablation" / f"{repeat}.json")
+        assert (first.seed, second.seed) == (0, 1)
+        assert second.replace(seed=first.seed, out_dir=first.out_dir) == first
     # Its ablation keeps the second stage's skip for the third stage's length.
     same_skip = load_config(ROOT / "configs" / "ablation" / "stage3-oli4-wiener.json")
     third = load_config(ROOT / "configs" / "generalise-oli4-hybrid.json")
