@@ -114,6 +114,10 @@ def test_shipped_configs_load():
         assert sixth.init == f"{fifth.out_dir}/best.safetensors"
         assert sixth.replace(estimate_context=None, out_dir=control.out_dir) == control
         assert control.replace(steps=fifth.steps, init=fifth.init, out_dir=fifth.out_dir) == fifth
+        # The Sentinel-2 runs take the sixth recipe, each from its own earlier run.
+        sentinel_sixth = load_config(ROOT / "configs" / f"generalise-s2-{msi[-1]}-context.json")
+        assert sentinel_sixth.init == f"{sentinel.out_dir}/best.safetensors"
+        assert sentinel_sixth.replace(msi=msi, init=sixth.init, out_dir=sixth.out_dir) == sixth
     # Stage 6 and its control for oli4, repeated with another training seed and nothing else changed.
     for stem, repeat in (("generalise-oli4-context", "stage6-oli4-seed1"), ("ablation/stage6-oli4-control", "stage6-oli4-control-seed1")):
         first = load_config(ROOT / "configs" / f"{stem}.json")
