@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from .errors import ConfigError
 
-LOSSES = ("paper", "authors", "band-balanced")
+LOSSES = ("paper", "authors", "band-balanced", "band-psnr")
 
 # Keeps the spectral angle finite for all-zero spectra, and its gradient finite at 0 and 180
 # degrees (d acos / dx is infinite at +-1).
@@ -22,6 +22,9 @@ AUTHORS_BAND_EPS = 0.1
 # A band darker than this share of the batch's mean absolute truth is weighed as if it were this
 # bright, so that an all-dark band does not blow up the band-balanced loss.
 BAND_FLOOR = 1e-2
+# Relative error power (to the band's squared brightness) added inside the logarithm of the
+# band-PSNR loss: a band fused better than 60 dB stops pulling the gradient towards itself.
+PSNR_ERROR_FLOOR = 1e-6
 
 
 def spectral_angle(estimate: torch.Tensor, reference: torch.Tensor, eps: float = SAM_EPS) -> torch.Tensor:
@@ -97,6 +100,26 @@ def band_balanced_l1(estimate: torch.Tensor, reference: torch.Tensor, floor: flo
     return ((estimate - reference).abs().mean(dim=(0, 2, 3)) / brightness.detach()).mean()
 
 
+def band_psnr(estimate: torch.Tensor, reference: torch.Tensor, floor: float = BAND_FLOOR) -> torch.Tensor:
+    """Minus the mean over samples and bands of each band's PSNR (dB), on (B, C, H, W), the
+    peak being the band's brightness.
+
+    ``mean_bc 10 log10( mean_HW (x - y)_bc^2 / b_c^2 + PSNR_ERROR_FLOOR )`` with ``b_c`` the band's
+    mean absolute truth over the batch (floored as in :func:`band_balanced_l1`). The score
+    averages PSNR over bands in dB, so a band fused at 45 dB that drops to 43 dB costs as much as
+    one at 30 dB that drops to 28 dB; a loss linear in the error (:func:`band_balanced_l1`) weighs
+    the second about 6 times more (10^(15/20)) and lets a network spoil the bands its skip already has
+    right. Here the gradient of each term is inversely proportional to its error power, so each
+    band's relative change in error counts the same, as in the score. Per sample, so that a
+    noise-free patch is not drowned by a noisy one in the same batch; the peak only sets where
+    :data:`PSNR_ERROR_FLOOR` lies (another peak shifts the loss by a constant).
+    """
+    brightness = reference.abs().mean(dim=(0, 2, 3))
+    brightness = torch.clamp(brightness, min=floor * float(brightness.mean()) + 1e-12).detach()
+    relative = (estimate - reference).square().mean(dim=(2, 3)) / brightness.square()
+    return 10.0 * torch.log10(relative + PSNR_ERROR_FLOOR).mean()
+
+
 def band_balanced_loss(estimate: torch.Tensor, reference: torch.Tensor, sam_weight: float) -> torch.Tensor:
     """:func:`band_balanced_l1` plus ``sam_weight`` times the mean spectral angle in radians."""
     return band_balanced_l1(estimate, reference) + sam_weight * spectral_angle(estimate, reference)
@@ -104,12 +127,15 @@ def band_balanced_loss(estimate: torch.Tensor, reference: torch.Tensor, sam_weig
 
 def training_loss(name: str, estimate: torch.Tensor, reference: torch.Tensor, sam_weight: float) -> torch.Tensor:
     """The loss named in a training config: ``"paper"`` (:func:`fusion_loss` with ``sam_weight``),
-    ``"authors"`` (:func:`authors_loss`, whose weights are fixed) or ``"band-balanced"``
-    (:func:`band_balanced_loss` with ``sam_weight``)."""
+    ``"authors"`` (:func:`authors_loss`, whose weights are fixed), ``"band-balanced"``
+    (:func:`band_balanced_loss` with ``sam_weight``) or ``"band-psnr"`` (:func:`band_psnr` plus
+    ``sam_weight`` times the mean spectral angle in radians)."""
     if name == "paper":
         return fusion_loss(estimate, reference, sam_weight)
     if name == "authors":
         return authors_loss(estimate, reference)
     if name == "band-balanced":
         return band_balanced_loss(estimate, reference, sam_weight)
+    if name == "band-psnr":
+        return band_psnr(estimate, reference) + sam_weight * spectral_angle(estimate, reference)
     raise ConfigError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")

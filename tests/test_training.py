@@ -124,6 +124,15 @@ def test_shipped_configs_load():
         second = load_config(ROOT / "configs" / "ablation" / f"{repeat}.json")
         assert (first.seed, second.seed) == (0, 1)
         assert second.replace(seed=first.seed, out_dir=first.out_dir) == first
+    # Stage 7 starts from the published weights with their recipes (oli4: the sixth; oli6: the
+    # fifth) and changes the loss alone against a control; neither differs from its recipe otherwise.
+    for msi, recipe in (("oli4", "generalise-oli4-context"), ("oli6", "generalise-oli6-unmixing")):
+        base = load_config(ROOT / "configs" / f"{recipe}.json")
+        seventh = load_config(ROOT / "configs" / f"generalise-{msi}-psnr.json")
+        control = load_config(ROOT / "configs" / "ablation" / f"stage7-{msi}-control.json")
+        assert (seventh.loss, seventh.init, control.loss, control.steps) == ("band-psnr", f"lite-{msi}", "band-balanced", 2500)
+        assert seventh.replace(loss=control.loss, sam_weight=control.sam_weight, out_dir=control.out_dir) == control
+        assert control.replace(steps=base.steps, init=base.init, out_dir=base.out_dir) == base
     # Its ablation keeps the second stage's skip for the third stage's length.
     same_skip = load_config(ROOT / "configs" / "ablation" / "stage3-oli4-wiener.json")
     third = load_config(ROOT / "configs" / "generalise-oli4-hybrid.json")
@@ -597,6 +606,48 @@ def test_band_balanced_loss_weighs_a_dark_band_like_a_bright_one():
     assert torch.isfinite(estimate.grad).all()
     black = torch.zeros(1, 2, 4, 4)
     assert torch.isfinite(band_balanced_l1(black + 0.1, black))
+
+
+def test_band_psnr_loss_moves_with_the_mean_band_psnr_the_models_are_scored_with(indian_pines):
+    from s3rnet.losses import band_balanced_l1, band_psnr, training_loss
+    from s3rnet.metrics import psnr_per_band
+
+    truth = indian_pines.cube[:48, :48].astype(np.float64)
+    rng = np.random.default_rng(0)
+    # A fused cube whose bands range from about 25 to 50 dB, as a network's do.
+    band_psnr_db = np.linspace(25.0, 50.0, truth.shape[-1])
+    sigma = truth.max(axis=(0, 1)) * 10 ** (-band_psnr_db / 20)
+    error = rng.standard_normal(truth.shape) * sigma
+    tensor = lambda cube: torch.from_numpy(cube.transpose(2, 0, 1)[None].copy())  # noqa: E731
+    reference = tensor(truth)
+
+    def scores(cube_error: np.ndarray) -> tuple[float, float, float]:
+        estimate = tensor(truth + cube_error)
+        return (
+            float(band_psnr(estimate, reference)), float(band_balanced_l1(estimate, reference)),
+            float(psnr_per_band(truth, truth + cube_error).mean()),
+        )
+
+    base = scores(error)
+    # Halving the error of a poor band (25 dB) and of a good one (50 dB) gains each band 6.02 dB.
+    poor, good = error.copy(), error.copy()
+    poor[..., 0] /= 2
+    good[..., -1] /= 2
+    gains = {name: scores(cube) for name, cube in (("poor", poor), ("good", good))}
+    for name, (psnr_loss, _, mean_psnr) in gains.items():
+        assert mean_psnr - base[2] == pytest.approx(6.02 / truth.shape[-1], rel=1e-3)
+        # The loss is minus the mean band PSNR up to a constant, but for its 60 dB floor (relative
+        # to the band's mean, about 56 dB to its maximum here), which damps the 50 dB band a little.
+        assert base[0] - psnr_loss == pytest.approx(mean_psnr - base[2], rel=0.02 if name == "poor" else 0.1), name
+    # A loss linear in the error weighs the poor band's gain about 18 times (25 dB) the good one's.
+    assert (base[1] - gains["poor"][1]) > 10 * (base[1] - gains["good"][1]) > 0
+    # Per sample: a noisy patch in the batch does not drown a noise-free one.
+    clean, noisy = tensor(truth + error), tensor(truth + 30 * error)
+    pair = float(band_psnr(torch.cat([clean, noisy]), torch.cat([reference, reference])))
+    assert pair == pytest.approx((float(band_psnr(clean, reference)) + float(band_psnr(noisy, reference))) / 2, abs=1e-6)
+    estimate = tensor(truth + error).float().requires_grad_(True)
+    training_loss("band-psnr", estimate, reference.float(), 30.0).backward()
+    assert torch.isfinite(estimate.grad).all()
 
 
 def test_a_many_source_run_resumes_exactly_and_records_its_recipe(smoke, tmp_path):

@@ -89,14 +89,18 @@ class TrainConfig:
     lr : float
         Initial Adam learning rate.
     sam_weight : float
-        Weight of the mean spectral angle (radians) in the ``"paper"`` and ``"band-balanced"``
-        losses.
-    loss : {"paper", "authors", "band-balanced"}
+        Weight of the mean spectral angle (radians) in the ``"paper"``, ``"band-balanced"`` and
+        ``"band-psnr"`` losses.
+    loss : {"paper", "authors", "band-balanced", "band-psnr"}
         ``"paper"``: ``L1 + sam_weight * SAM`` as the paper's text says; ``"authors"``: the loss
         of the authors' public code (``sam_weight`` unused); ``"band-balanced"``: each band's L1
         divided by the band's mean absolute truth in the batch, plus ``sam_weight * SAM``
         (:func:`s3rnet.losses.band_balanced_loss`), so that dark bands count as much as bright
-        ones, as in the per-band PSNR the models are scored with.
+        ones, as in the per-band PSNR the models are scored with; ``"band-psnr"``: minus the mean
+        over samples and bands of each band's PSNR (:func:`s3rnet.losses.band_psnr`), plus
+        ``sam_weight * SAM``, so that a band's relative change in error counts the same whether
+        the band is fused at 30 or at 45 dB, as in the score (its SAM weight is 200-400 times
+        the other losses' for the same share of the gradient).
     noise_snr_db : (float, float) or None
         AWGN on the training LR-HSI at an SNR drawn uniformly in ``[low, high]`` dB per patch;
         None trains on noise-free inputs. ``[35, 35]`` with ``noise_reference="authors"``
