@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--methods", default=",".join(DEFAULT_METHODS), help="baselines")
     report.add_argument("--ablation", nargs="+", action="extend", default=[], metavar="LABEL=CHECKPOINT",
                         help="ablation runs to score (several after one flag, or the flag repeated)")
+    report.add_argument("--carry-ablation", metavar="RESULTS_JSON",
+                        help="keep the ablation rows of an earlier report's results.json (runs whose checkpoints are "
+                             "not on this machine), marked as carried over; --ablation labels are scored anew")
 
     publish = commands.add_parser("publish", help="score a trained checkpoint and copy it to assets/weights with its scores")
     publish.add_argument("--checkpoint", required=True, help="e.g. runs/lite-oli4/best.safetensors")
@@ -170,7 +173,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .report import ReportSettings, build_report, report_scenes, write_report
+    from .report import ReportSettings, build_report, carried_ablation, report_scenes, write_report
 
     checkpoints = {
         msi: name for msi, name in (("oli4", args.checkpoint_oli4), ("oli6", args.checkpoint_oli6))
@@ -185,6 +188,7 @@ def _report(args: argparse.Namespace) -> int:
     settings = ReportSettings(
         scene=args.scene, split=args.split, checkpoints=checkpoints, adapt_steps=args.adapt,
         baselines=[m.strip() for m in args.methods.split(",") if m.strip()], ablation=ablation,
+        carried_ablation=carried_ablation(args.carry_ablation) if args.carry_ablation else {},
         scenes=report_scenes(args.scene, args.split, args.synthetic_seeds), robustness_scenes=args.robustness_seeds,
     )
     path = write_report(build_report(settings), args.out)

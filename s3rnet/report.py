@@ -178,6 +178,10 @@ class ReportSettings:
     ablation : dict
         Label -> checkpoint of the ablation runs (scored on the reference scene, clean, at 15 dB
         and with the spectral shift, and on the synthetic scenes, clean and at 15 dB).
+    carried_ablation : dict
+        Label -> ablation entry of an earlier report (:func:`carried_ablation`), for runs whose
+        checkpoints are not on this machine: shown as they were, marked as carried over, before
+        the runs of ``ablation`` (a label in both is scored anew).
     seed : int
         Seed of the noise.
     scenes : sequence of ReportScene, optional
@@ -193,6 +197,7 @@ class ReportSettings:
     adapt_steps: int = 0
     baselines: Sequence[str] = DEFAULT_METHODS
     ablation: dict[str, str] = field(default_factory=dict)
+    carried_ablation: dict[str, dict[str, Any]] = field(default_factory=dict)
     seed: int = 0
     scenes: Sequence[ReportScene] | None = None
     robustness_scenes: int = 2
@@ -547,6 +552,43 @@ def _training_summary(metadata: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# What an ablation entry of results.json holds (see :func:`_ablation`).
+_ABLATION_KEYS = ("checkpoint", "msi", "commands", "test", "test_15", "shifted", "synthetic", "training")
+
+
+def carried_ablation(path: str | Path) -> dict[str, dict[str, Any]]:
+    """The ablation entries of an earlier report's ``results.json``, to carry into a new report.
+
+    Ablation checkpoints live in ``runs/``, which is not kept: a report written on another
+    machine could not re-score them and would drop their rows. Each entry is returned as it was,
+    with ``carried_from`` (the file and the code version that scored it) added; entries that an
+    earlier report itself carried keep their first origin.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, is not JSON, or holds no ablation entries of the expected form.
+    """
+    path = Path(path)
+    try:
+        earlier = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"--carry-ablation: {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"--carry-ablation: {path} is not a report's results.json ({error})") from None
+    entries = earlier.get("ablation") if isinstance(earlier, dict) else None
+    if not isinstance(entries, dict):
+        raise ConfigError(f"--carry-ablation: {path} has no 'ablation' section (is it a report's results.json?)")
+    carried = {}
+    for label, entry in entries.items():
+        missing = [key for key in _ABLATION_KEYS if not isinstance(entry, dict) or key not in entry]
+        if missing:
+            raise ConfigError(f"--carry-ablation: {path}: ablation entry {label!r} lacks {', '.join(missing)}")
+        origin = entry.get("carried_from") or {"file": str(path), "code_version": earlier.get("code_version")}
+        carried[label] = {**entry, "carried_from": origin}
+    return carried
+
+
 def _ablation(settings: ReportSettings, scenes: list[ReportScene], work: _Workspace) -> dict[str, dict[str, Any]]:
     """Each ablation checkpoint alone, on its MSI: the reference scene clean, at 15 dB and
     spectrally shifted; every synthetic entry clean and at 15 dB, and their pooled mean."""
@@ -643,7 +685,8 @@ def build_report(settings: ReportSettings, progress: ProgressCallback | None = N
         rows, commands = _spectral_shift(settings, scenes[0], networks, msi)
         report["spectral_shift"][msi] = rows
         report["spectral_shift_commands"][msi] = commands
-    report["ablation"] = _ablation(settings, scenes, work)
+    carried = {label: entry for label, entry in settings.carried_ablation.items() if label not in settings.ablation}
+    report["ablation"] = carried | _ablation(settings, scenes, work)
     return report
 
 
@@ -925,7 +968,7 @@ def _ablation_lines(report: dict[str, Any]) -> list[str]:
         "synthetic scene of the report, both units pooled (`results.json` holds each unit's mean). Selection "
         "on validation data only; `val` is the selection score of the checkpoint, on the validation set of its "
         "run: with the synthetic split's version (v1: 4 val seeds per unit, v2: 12), so only rows of one version "
-        "compare.",
+        "compare." + _carried_note(report["ablation"]),
         "",
         "| run | sources | grid | loss | noise (dB) / clean share | skip | steps | val PSNR | "
         f"{reference} clean | {reference} 15 dB | {reference} shifted | synthetic clean | synthetic 15 dB |",
@@ -947,6 +990,8 @@ def _ablation_lines(report: dict[str, Any]) -> list[str]:
         if tr.get("init"):
             steps += f" after {tr['init']['steps']} ({tr['init']['estimate']} skip)"
         pooled = (entry.get("synthetic") or {}).get("pooled") or {}
+        if entry.get("carried_from"):
+            label += " (carried over)"
         lines.append(
             f"| {label} | {sources} | {tr['grid']} | {tr['loss']} | {noise} | {tr['skip']} | "
             f"{steps} | {val} | {pair(entry['test'])} | {pair(entry.get('test_15'))} | "
@@ -954,9 +999,19 @@ def _ablation_lines(report: dict[str, Any]) -> list[str]:
         )
     lines += ["", "PSNR (dB) / SAM (deg). Checkpoints and commands:", ""]
     for label, entry in report["ablation"].items():
-        lines += [f"* {label}: `{entry['checkpoint']}` ({entry['msi']})"]
+        lines += [f"* {label}: `{entry['checkpoint']}` ({entry['msi']})" + (", carried over" if entry.get("carried_from") else "")]
     lines += _code([c for entry in report["ablation"].values() for c in entry["commands"]])
     return lines
+
+
+def _carried_note(entries: dict[str, dict[str, Any]]) -> str:
+    origins = sorted({(e["carried_from"]["file"], str(e["carried_from"]["code_version"])) for e in entries.values() if e.get("carried_from")})
+    if not origins:
+        return ""
+    where = "; ".join(f"`{file}`, code version {version}" for file, version in origins)
+    return (f" Rows marked *carried over* are copied from an earlier report ({where}): their checkpoints were not on "
+            "the machine that wrote this file, so they were not re-scored here; their commands still reproduce them "
+            "where the checkpoints are.")
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -1045,7 +1100,7 @@ def _json_default(value: Any) -> Any:
 
 
 __all__ = [
-    "NOISE_CASES", "ROBUSTNESS_SNRS_DB", "NoiseCase", "ReportScene", "ReportSettings", "build_report",
+    "NOISE_CASES", "ROBUSTNESS_SNRS_DB", "NoiseCase", "ReportScene", "ReportSettings", "build_report", "carried_ablation",
     "data_dir_scenes", "mean_rows", "render_markdown", "report_scenes", "robustness_figure", "robustness_frame",
     "synthetic_grid_name", "synthetic_test_scenes", "targets", "write_report",
 ]

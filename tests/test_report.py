@@ -259,7 +259,7 @@ def test_ablation_runs_may_follow_one_flag_or_repeat_it():
     assert parse(["report"]).ablation == []
 
 
-def test_cli_report_scores_every_scene_of_the_data_directory(tmp_path):
+def test_cli_report_scores_every_scene_of_the_data_directory(report, tmp_path):
     from spectral.io import envi
 
     data = tmp_path / "data"
@@ -268,9 +268,12 @@ def test_cli_report_scores_every_scene_of_the_data_directory(tmp_path):
     cube = np.random.default_rng(1).random((16, 16, wavelengths.size), dtype=np.float32) + 0.5
     envi.save_image(str(data / "field.hdr"), cube, dtype=np.float32, force=True, ext=".img",
                     metadata={"wavelength": wavelengths.tolist(), "fwhm": [20.0] * wavelengths.size})
+    # An earlier report whose ablation checkpoint this machine no longer has.
+    earlier = write_report(report, tmp_path / "earlier").with_name("results.json")
     done = subprocess.run(
         [sys.executable, "-m", "s3rnet", "report", "--synthetic-seeds", "1", "--robustness-seeds", "1",
-         "--methods", "bicubic", "--checkpoint-oli4", "none", "--checkpoint-oli6", "none", "--out", str(tmp_path / "out")],
+         "--methods", "bicubic", "--checkpoint-oli4", "none", "--checkpoint-oli6", "none", "--out", str(tmp_path / "out"),
+         "--carry-ablation", str(earlier)],
         cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "S3RNET_DATA": str(data)},
     )
     assert done.returncode == 0, done.stderr
@@ -285,6 +288,34 @@ def test_cli_report_scores_every_scene_of_the_data_directory(tmp_path):
     markdown = (tmp_path / "out" / "results.md").read_text()
     assert "Further scenes from `$S3RNET_DATA`: `field`." in markdown and f"Not scored: {unscored['error']}." in markdown
     assert (tmp_path / "out" / "robustness-field.svg").is_file()
+    # The earlier report's ablation row is kept as it was scored, and marked.
+    kept = saved["ablation"]["smoke"]
+    assert kept.pop("carried_from") == {"file": str(earlier), "code_version": report["code_version"]}
+    assert kept == json.loads(earlier.read_text())["ablation"]["smoke"]
+    assert "| smoke (carried over) |" in markdown and "Rows marked *carried over* are copied from an earlier report" in markdown
+
+
+def test_carrying_an_ablation_from_a_file_that_is_not_a_report_says_which_file_and_why(report, tmp_path):
+    from s3rnet.errors import ConfigError
+    from s3rnet.report import carried_ablation
+
+    with pytest.raises(ConfigError, match="missing.json does not exist"):
+        carried_ablation(tmp_path / "missing.json")
+    (tmp_path / "notes.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="notes.json is not a report's results.json"):
+        carried_ablation(tmp_path / "notes.json")
+    (tmp_path / "config.json").write_text(json.dumps({"preset": "lite"}))
+    with pytest.raises(ConfigError, match="config.json has no 'ablation' section"):
+        carried_ablation(tmp_path / "config.json")
+    broken = json.loads(json.dumps(report, default=float))
+    del broken["ablation"]["smoke"]["test"]
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    with pytest.raises(ConfigError, match="ablation entry 'smoke' lacks test"):
+        carried_ablation(tmp_path / "broken.json")
+    # Carried twice, an entry keeps the report that first scored it.
+    once = {**report, "ablation": carried_ablation(write_report(report, tmp_path / "first").with_name("results.json"))}
+    twice = carried_ablation(write_report(once, tmp_path / "second").with_name("results.json"))
+    assert twice["smoke"]["carried_from"]["file"] == str(tmp_path / "first" / "results.json")
 
 
 def test_cli_evaluate_adapts_projects_and_shifts(checkpoint, tmp_path):
