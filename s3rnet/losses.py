@@ -108,8 +108,8 @@ def band_psnr(estimate: torch.Tensor, reference: torch.Tensor, floor: float = BA
     mean absolute truth over the batch (floored as in :func:`band_balanced_l1`). The score
     averages PSNR over bands in dB, so a band fused at 45 dB that drops to 43 dB costs as much as
     one at 30 dB that drops to 28 dB; a loss linear in the error (:func:`band_balanced_l1`) weighs
-    the second about 6 times more (10^(15/20)) and lets a network spoil the bands its skip already has
-    right. Here the gradient of each term is inversely proportional to its error power, so each
+    the second about 6 times more (10^(15/20)) and lets a network spoil the bands its skip already
+    has right. Here the gradient of each term is inversely proportional to its error power, so each
     band's relative change in error counts the same, as in the score. Per sample, so that a
     noise-free patch is not drowned by a noisy one in the same batch; the peak only sets where
     :data:`PSNR_ERROR_FLOOR` lies (another peak shifts the loss by a constant).
