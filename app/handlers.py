@@ -18,7 +18,7 @@ from typing import Any
 from s3rnet.errors import ConfigError, S3RNetError, ShapeError
 
 from . import exports, library, scenes, views
-from .compute import FAST_BASELINES, MODEL, FusionResult, FusionSettings, pixel_spectra, run_fusion
+from .compute import FAST_BASELINES, METHOD_LABELS, MODEL, FusionResult, FusionSettings, pixel_spectra, run_fusion
 from .results import RESULT_BUDGET_MB, FusionLanes, ResultStore
 from .state import SessionState
 
@@ -108,7 +108,14 @@ def checkpoint_summary(name: str | None) -> str:
         parts.append(f"trained on {shares}")
     elif training.get("scene"):
         parts.append(f"trained on {training['scene']} ({training.get('region', '?')} region)")
-    return ", ".join(parts)
+    summary = ", ".join(parts)
+    ensemble = meta.get("ensemble")
+    if ensemble:
+        label = METHOD_LABELS.get(ensemble["method"], ensemble["method"])
+        summary += (f". Its output is blended with {label}'s ({100 * ensemble['weight']:.0f}% {label}, "
+                    f"{100 * (1 - ensemble['weight']):.0f}% network; the share was chosen on validation data), "
+                    f"because the two make different errors; the SSAWB weights are the network's.")
+    return summary
 
 
 def trained_regions(training: dict, scene: str) -> list[str]:

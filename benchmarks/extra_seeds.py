@@ -12,7 +12,8 @@ Usage::
         runs/generalise-oli4-hybrid/best.safetensors runs/generalise-oli4-sam/best.safetensors
 
 Each cell is the mean PSNR (dB) over the seeds; the last column, the second checkpoint minus the
-first, seed by seed.
+first, seed by seed. A checkpoint runs as :class:`s3rnet.inference.CheckpointMethod` runs it, so
+one with an ensemble partner (``python -m s3rnet ensemble``) is scored blended.
 """
 
 from __future__ import annotations
@@ -32,17 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=16, help="how many seeds from 3,000,001")
     parser.add_argument("checkpoints", nargs="+", help="model checkpoints (paths or published names)")
     args = parser.parse_args(argv)
-    import torch
-
     from s3rnet.baselines import get_method
-    from s3rnet.checkpoints import load_checkpoint
     from s3rnet.data import load_scene
     from s3rnet.data.synthetic_split import load_synthetic_split
     from s3rnet.degrade import simulate
-    from s3rnet.inference import resolve_checkpoint
+    from s3rnet.inference import CheckpointMethod
     from s3rnet.metrics import psnr
     from s3rnet.training import load_config, training_grid
-    from s3rnet.training.validation import validate
 
     config = load_config(args.config)
     grid = training_grid(config)
@@ -51,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     used = set(split.val_seeds) | set(split.test_seeds)
     if any(split.train_seeds[0] <= s < split.train_seeds[1] or s in used for s in seeds):
         raise SystemExit(f"seeds {seeds.start}-{seeds.stop - 1} overlap the split's train, val or test seeds")
-    models = [load_checkpoint(resolve_checkpoint(name)) for name in args.checkpoints]
-    estimates = {metadata.get("estimate") for _, metadata in models} - {None}
+    methods = [CheckpointMethod(name, device="cpu") for name in args.checkpoints]
+    estimates = {method.estimate for method in methods} - {None}
     columns = [*sorted(estimates), *args.checkpoints]
     scores: dict[tuple[str, float], dict[str, list[float]]] = {}
     for seed in seeds:
@@ -64,11 +61,8 @@ def main(argv: list[str] | None = None) -> int:
                 cell = scores.setdefault((units, snr), {})
                 for name in sorted(estimates):
                     cell.setdefault(name, []).append(psnr(simulation.truth, get_method(name)(simulation.inputs())))
-                for name, (model, metadata) in zip(args.checkpoints, models):
-                    model.eval()
-                    result = validate(model, simulation, metadata["normalisation"], torch.device("cpu"),
-                                      metadata.get("estimate"))
-                    cell.setdefault(name, []).append(result["psnr"])
+                for name, method in zip(args.checkpoints, methods):
+                    cell.setdefault(name, []).append(psnr(simulation.truth, method(simulation.inputs())))
     print(f"Synthetic seeds {seeds.start}-{seeds.stop - 1} ({args.config}: msi {config.msi}, grid {config.grid}), "
           "mean PSNR (dB); classical estimates without a network are in the first columns.\n")
     compare = len(args.checkpoints) >= 2

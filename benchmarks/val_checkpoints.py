@@ -13,7 +13,8 @@ Usage::
         runs/generalise-oli4-hybrid/best.safetensors runs/generalise-oli4-unmixing/best.safetensors
 
 Rows: the selection score (mean over the sets of each set's mean PSNR) and SAM, then each set's
-mean PSNR / SAM; the last column, each checkpoint minus the first.
+mean PSNR / SAM; the last column, each checkpoint minus the first. Networks are scored alone, as
+training selects them: a checkpoint's ensemble partner is scored by ``python -m s3rnet ensemble``.
 """
 
 from __future__ import annotations

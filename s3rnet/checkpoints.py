@@ -464,6 +464,7 @@ def load_checkpoint(
             f"{sidecar_file}: the model corrects a classical estimate, but the sidecar names "
             f"{metadata['estimate']!r}, not one of {', '.join(ESTIMATES)}"
         )
+    _check_ensemble(metadata.get("ensemble"), sidecar_file)
     expected = model.state_dict()
     _compare_layout(target, sidecar_file, {
         name: {"dtype": _dtype_name(t), "shape": list(t.shape)} for name, t in expected.items()
@@ -471,6 +472,22 @@ def load_checkpoint(
     model.load_state_dict(tensors, strict=True)
     metadata["source"] = str(target)
     return model.to(device).eval(), metadata
+
+
+def _check_ensemble(ensemble: Any, sidecar_file: Path) -> None:
+    """Refuse an ``"ensemble"`` entry that does not name a registered classical method and a
+    weight in [0, 1] (see :func:`s3rnet.inference.blend_outputs`)."""
+    if ensemble is None:
+        return
+    from .baselines import METHODS
+
+    weight = ensemble.get("weight") if isinstance(ensemble, Mapping) else None
+    method = ensemble.get("method") if isinstance(ensemble, Mapping) else None
+    if method not in METHODS or not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 <= weight <= 1:
+        raise CheckpointError(
+            f"{sidecar_file}: its ensemble must name one of {', '.join(METHODS)} and a weight in [0, 1], "
+            f"got {ensemble!r}"
+        )
 
 
 def check_architecture(metadata: Mapping[str, Any], where: str | os.PathLike) -> None:

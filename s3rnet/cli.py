@@ -1,4 +1,4 @@
-"""Command line: ``python -m s3rnet {info,evaluate,scenes,train,report} ...``."""
+"""Command line: ``python -m s3rnet {info,evaluate,scenes,train,report,publish,ensemble,fuse,...} ...``."""
 
 from __future__ import annotations
 
@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--methods", default=",".join(DEFAULT_METHODS), help=f"comma-separated, from: {', '.join(METHODS)}, s3rnet; or '{ALL_METHODS}' (every baseline, and s3rnet with --checkpoint)")
     evaluate.add_argument("--checkpoint", help="S3RNet weights for method 's3rnet': a published name or a .safetensors path")
     evaluate.add_argument("--adapt", type=int, default=0, metavar="N", help="test-time adaptation steps of s3rnet on the scene's own inputs (Wald's protocol)")
+    evaluate.add_argument("--network-alone", action="store_true",
+                          help="run the checkpoint's network without the classical partner its sidecar blends in (python -m s3rnet ensemble)")
     evaluate.add_argument("--project", action="store_true", help="project s3rnet's output onto the degradation model (it then reproduces its inputs)")
     evaluate.add_argument("--spectral-shift", action="store_true", help="multiply the scene by a reflectance-like spectral gain first (a test of unseen spectra)")
     evaluate.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -81,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--name", required=True, help="published name, e.g. lite-oli4")
     publish.add_argument("--adapt", type=int, default=0, metavar="N", help="also score with N adaptation steps")
     publish.add_argument("--machine", default="2 CPU cores", help="where it was trained (for the record)")
+
+    ensemble = commands.add_parser(
+        "ensemble", help="choose on validation data how much of a classical method to blend into a checkpoint's output, "
+                         "and write the checkpoint with that choice")
+    ensemble.add_argument("--checkpoint", required=True, help="e.g. runs/lite-oli4/best.safetensors")
+    ensemble.add_argument("--config", required=True, help="training config whose validation problems are used")
+    ensemble.add_argument("--method", default="hysime-wiener-cnmf", choices=tuple(METHODS), help="the classical partner")
+    ensemble.add_argument("--out", required=True, help="checkpoint to write: OUT.safetensors + OUT.json (then publish it)")
 
     commands.add_parser("scenes", help="list the scenes load_scene knows by name")
 
@@ -114,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     fuse.add_argument("--psf", default="box", choices=PSFS, help="PSF assumed between the two images")
     fuse.add_argument("--report", help="write the report (every choice, estimate and quality figure) as JSON")
     fuse.add_argument("--device", choices=("cpu", "cuda"), help="for a checkpoint; default: cuda when available")
+    fuse.add_argument("--network-alone", action="store_true",
+                      help="a checkpoint's network without the classical partner its sidecar blends in")
     return parser
 
 
@@ -121,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"info": _info, "evaluate": _evaluate, "scenes": _scenes, "train": _train, "report": _report,
-                    "publish": _publish, "import-authors": _import_authors, "fuse": _fuse}
+                    "publish": _publish, "ensemble": _ensemble, "import-authors": _import_authors, "fuse": _fuse}
         return commands[args.command](args)
     except S3RNetError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -151,7 +163,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         args.scene, split=args.split, methods=methods, msi=args.msi, psf=args.psf, ratio=args.ratio,
         snr_db=args.snr_db, hrmsi_snr_db=args.msi_snr_db, shift=args.shift, seed=args.seed,
         snr_reference=args.snr_reference, checkpoint=args.checkpoint, adapt_steps=args.adapt, project=args.project,
-        spectral_shift=args.spectral_shift,
+        spectral_shift=args.spectral_shift, ensemble=not args.network_alone,
     )
     protocol = result.protocol
     region = protocol["region"]
@@ -166,6 +178,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"bands filled for the network and left out of every score: {', '.join(f'{w:.0f}' for w in filled['wavelengths_nm'])} nm")
     for name, reason in (protocol.get("skipped") or {}).items():
         print(f"{name}: {reason}")
+    if protocol.get("ensemble"):
+        ensemble = protocol["ensemble"]
+        print(f"s3rnet: the network's output blended with {ensemble['method']} at weight {ensemble['weight']:g} "
+              f"(its checkpoint's ensemble; --network-alone for the network alone)")
     print(result.table())
     if args.json:
         result.write_json(args.json)
@@ -196,6 +212,32 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ensemble(args: argparse.Namespace) -> int:
+    from .checkpoints import load_checkpoint
+    from .data.synthetic_split import load_synthetic_split
+    from .training import (
+        choose_ensemble, ensemble_scores, ensemble_table, load_config, training_grid, validation_problems,
+        write_ensemble_checkpoint,
+    )
+
+    config = load_config(args.config)
+    model, metadata = load_checkpoint(args.checkpoint)
+    problems, _ = validation_problems(config, training_grid(config))
+    scores = ensemble_scores(model, problems, metadata["normalisation"], args.method, metadata.get("estimate"))
+    chosen = choose_ensemble(scores)
+    snrs = ", ".join("clean" if s == float("inf") else f"{s:g} dB" for s in config.val_snrs)
+    chosen_on = (f"validation problems of {args.config} ({', '.join(dict.fromkeys(p.set for p in problems))}; "
+                 f"synthetic split version {load_synthetic_split().version}; LR-HSI {snrs}; seed {config.val_seed})")
+    print(f"{args.checkpoint} blended with {args.method}, scored on the {chosen_on}; PSNR dB / SAM deg.\n")
+    print("\n".join(ensemble_table(scores, chosen)))
+    path = write_ensemble_checkpoint(args.checkpoint, args.out, {
+        "method": args.method, "weight": chosen, "chosen_on": chosen_on,
+        "scores": {f"{w:g}": {"psnr": round(v["psnr"], 4), "sam": round(v["sam"], 4)} for w, v in scores.items()},
+    })
+    print(f"\nwrote {path} (weight {chosen:g})")
+    return 0
+
+
 def _publish(args: argparse.Namespace) -> int:
     from .checkpoints import publish_checkpoint, read_pair, weights_path
     from .evaluation import run_evaluation
@@ -210,15 +252,22 @@ def _publish(args: argparse.Namespace) -> int:
         "test": {}, "test_snr35": {"snr_db": 35.0}, "test_snr15": {"snr_db": 15.0},
         "test_spectral_shift": {"spectral_shift": True},
     }
-    # GSA for scale, and the classical estimate the network corrects, when it has one.
-    methods = list(dict.fromkeys(["gsa", sidecar.get("estimate") or "gsa", "s3rnet"]))
+    # GSA for scale, the classical estimate the network corrects and its ensemble partner, when it
+    # has them; with a partner, the network alone is scored too.
+    partner = (sidecar.get("ensemble") or {}).get("method")
+    methods = list(dict.fromkeys(["gsa", sidecar.get("estimate") or "gsa", *([partner] if partner else []), "s3rnet"]))
     if args.adapt:
         cases["test_spectral_shift_adapt"] = {"spectral_shift": True, "adapt_steps": args.adapt}
     scores, commands = {}, {}
     for case, options in cases.items():
         result = run_evaluation("indian_pines", split="test", methods=methods, msi=msi, checkpoint=str(source), **options)
+        rows = dict(result.methods)
+        if partner:
+            alone = run_evaluation("indian_pines", split="test", methods=["s3rnet"], msi=msi, checkpoint=str(source),
+                                   ensemble=False, **options)
+            rows["s3rnet-network"] = alone.methods["s3rnet"]
         scores[case] = {name: {k: round(v, 4) for k, v in entry.items() if k in ("psnr", "sam", "ergas", "seconds")}
-                        for name, entry in result.methods.items()}
+                        for name, entry in rows.items()}
         flags = " ".join(
             f"--snr-db {v:g}" if k == "snr_db" else "--spectral-shift" if k == "spectral_shift" else f"--adapt {v}"
             for k, v in options.items()
@@ -290,7 +339,7 @@ def _fuse(args: argparse.Namespace) -> int:
     result = fuse_pair(
         args.lrhsi, args.hrmsi, args.out, method=args.method, checkpoint=args.checkpoint,
         msi_response=args.msi_response, ratio=args.ratio, register=args.register, tile=args.tile, psf=args.psf,
-        report=args.report, progress_bar=True, device=args.device,
+        report=args.report, progress_bar=True, device=args.device, ensemble=not args.network_alone,
     )
     report = result.report
     registration, quality = report["registration"], report["quality"]
@@ -301,6 +350,10 @@ def _fuse(args: argparse.Namespace) -> int:
     print(f"shift {registration['shift_lr_px'][0]:+.3f}, {registration['shift_lr_px'][1]:+.3f} LR px "
           f"({'corrected' if registration['corrected'] else 'not corrected'})")
     print(f"method: {report['method']['name']} ({report['method']['reason']})")
+    ensemble = report["method"].get("ensemble")
+    if ensemble and ensemble["applied"]:
+        print(f"blended with {ensemble['method']} at weight {ensemble['weight']:g} (the checkpoint's ensemble; "
+              f"--network-alone for the network alone)")
     spatial, spectral = quality["consistency"]["spatial"], quality["consistency"]["spectral"]
     print(f"consistency: with the LR-HSI {spatial['psnr']:.2f} dB / {spatial['sam']:.3f} deg, "
           f"with the HR-MSI {spectral['psnr']:.2f} dB / {spectral['sam']:.3f} deg")

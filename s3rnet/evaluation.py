@@ -126,10 +126,10 @@ def method_names(text: str, checkpoint: str | None = None) -> list[str]:
 
 
 def resolve_method(
-    name: str, checkpoint: str | None = None, adapt_steps: int = 0, project: bool = False
+    name: str, checkpoint: str | None = None, adapt_steps: int = 0, project: bool = False, ensemble: bool = True
 ) -> Callable[[FusionInputs], np.ndarray]:
     """A fusion method by name: a baseline, or ``"s3rnet"`` with a checkpoint name or path
-    (and its test-time adaptation steps and projection, see
+    (and its test-time adaptation steps, projection and ensemble partner, see
     :class:`~s3rnet.inference.CheckpointMethod`)."""
     if name != "s3rnet":
         return get_method(name)
@@ -137,7 +137,7 @@ def resolve_method(
         raise ConfigError("method 's3rnet' needs a checkpoint (--checkpoint NAME_OR_PATH)")
     from .inference import CheckpointMethod
 
-    return CheckpointMethod(checkpoint, adapt_steps=adapt_steps, project=project)
+    return CheckpointMethod(checkpoint, adapt_steps=adapt_steps, project=project, ensemble=ensemble)
 
 
 def evaluate_methods(
@@ -151,6 +151,7 @@ def evaluate_methods(
     resolved: dict[str, Callable[[FusionInputs], np.ndarray]] | None = None,
     scorer: Scorer | None = None,
     scored_bands: np.ndarray | None = None,
+    ensemble: bool = True,
 ) -> Evaluation:
     """Run each method on the simulated inputs and score it against the ground truth.
 
@@ -163,7 +164,8 @@ def evaluate_methods(
     noise level on the same region), which spares computing the reference's statistics again.
     ``scored_bands`` (bool, shape (C,)) limits every score to those bands: the others were
     filled for a network's input (:func:`s3rnet.data.filled_band_mask`) and hold no measurement;
-    the methods still fuse every band, and the outputs keep them.
+    the methods still fuse every band, and the outputs keep them. ``ensemble=False`` runs a
+    checkpoint's network without its ensemble partner.
     """
     inputs = simulation.inputs()
     ratio = simulation.meta["ratio"]
@@ -175,7 +177,7 @@ def evaluate_methods(
     built = dict(resolved or {})
     for name in methods:
         if name not in built:
-            built[name] = resolve_method(name, checkpoint, adapt_steps, project)
+            built[name] = resolve_method(name, checkpoint, adapt_steps, project, ensemble)
     with scorer.reusing_buffers():
         for index, name in enumerate(methods):
             method = built[name]
@@ -197,6 +199,7 @@ def evaluate_methods(
                 result.protocol["checkpoint"] = method.metadata["source"]
                 result.protocol["adapt_steps"] = method.adapt_steps
                 result.protocol["projection"] = method.project
+                result.protocol["ensemble"] = method.ensemble and {k: method.ensemble[k] for k in ("method", "weight")}
     if progress is not None:
         progress(1.0, "done")
     return result
@@ -247,6 +250,7 @@ def run_evaluation(
     spectral_shift: bool = False,
     progress: ProgressCallback | None = None,
     scorer: Scorer | None = None,
+    ensemble: bool = True,
 ) -> Evaluation:
     """The whole protocol from a scene name or path (what ``python -m s3rnet evaluate`` runs).
 
@@ -257,13 +261,14 @@ def run_evaluation(
     ``scorer`` is offered to :func:`evaluate_methods` for reuse. ``snr_reference`` says how the
     SNRs are measured (:func:`s3rnet.degrade.add_awgn`: ``"scene"``, or ``"authors"``, the
     authors' code's convention on the tile mapped to [-1, 1] by the ground truth's range).
+    ``ensemble=False`` runs the checkpoint's network without its ensemble partner.
     """
     loaded = scene if isinstance(scene, Scene) else load_scene(scene)
     resolved, skipped = {}, {}
     if "s3rnet" in methods:
         from .inference import prepare_scene
 
-        resolved["s3rnet"] = resolve_method("s3rnet", checkpoint, adapt_steps, project)
+        resolved["s3rnet"] = resolve_method("s3rnet", checkpoint, adapt_steps, project, ensemble)
         try:
             loaded = prepare_scene(loaded, resolved["s3rnet"].metadata)
         except WavelengthError as exc:
@@ -306,7 +311,7 @@ def run_evaluation(
     }
     return evaluate_methods(
         simulation, methods, protocol, checkpoint, adapt_steps, project, progress, resolved=resolved, scorer=scorer,
-        scored_bands=~filled if filled.any() else None,
+        scored_bands=~filled if filled.any() else None, ensemble=ensemble,
     )
 
 

@@ -26,7 +26,9 @@ tab and notebook 4. Every step is recorded in the report it returns (and writes 
    its classical estimate's statistics fitted once (agreement up to the channel attention, which
    pools over the tile: 1.8e-3 of the largest value on 16 px tiles for lite-oli4, tested); the
    output is streamed to disk (:class:`s3rnet.geo.RasterWriter`), so peak memory depends on the
-   tile, not on the scene;
+   tile, not on the scene; a checkpoint that names an ensemble partner (``python -m s3rnet
+   ensemble``) has its output blended with that classical method, run on the whole pair, up to
+   :data:`WHOLE_SCENE_PIXELS` (above, the network's output alone, with a warning);
 7. **quality** without ground truth (:mod:`s3rnet.quality`): consistency with both inputs over the
    whole output (a pass over it in strips) and the QNR family on a central crop of at most
    :data:`QUALITY_CROP` pixels.
@@ -52,6 +54,7 @@ from .errors import ConfigError, ResponseRangeError, ShapeError, WavelengthError
 from .geo import GeoImage, RasterWriter, describe_crs, open_image, same_crs
 from .quality import ConsistencyAccumulator, no_reference
 from .registration import CORRECTION_THRESHOLD, correct_shift, estimate_shift
+from .fusion import FusionInputs
 from .response import (
     ResponseFit, band_support, estimate_response, fit_gain_offset, named_response, read_response_csv,
     response_distance,
@@ -788,7 +791,7 @@ def fuse_pair(
     lrhsi: str | Path, hrmsi: str | Path, out: str | Path, *, method: str | None = None, checkpoint: str | None = None,
     msi_response: str = "estimate", ratio: int | None = None, register: str = "auto", tile: int = 256,
     psf: str = "box", mtf: float = 0.3, report: str | Path | None = None, progress: ProgressCallback | None = None,
-    progress_bar: bool = False, device: str | None = None,
+    progress_bar: bool = False, device: str | None = None, ensemble: bool = True,
 ) -> PairFusion:
     """Fuse a real LR-HSI with a real HR-MSI into a georeferenced file (see the module docstring).
 
@@ -822,6 +825,10 @@ def fuse_pair(
         A tqdm bar on stderr over the tiles.
     device : str, optional
         For a checkpoint.
+    ensemble : bool
+        Blend a checkpoint's network with the classical partner its sidecar names, run on the
+        whole pair (up to :data:`WHOLE_SCENE_PIXELS`; above, the network alone, with a warning);
+        False: the network alone.
     """
     started = time.perf_counter()
     if register not in ("auto", "off"):
@@ -894,6 +901,17 @@ def fuse_pair(
             bridge = GridBridge.for_checkpoint(network.metadata, hsi.wavelengths, hsi.fwhm)
             tiling = _run_network(choice, network, reader, writer, sample_lr, sample_hr_units, context, tile,
                                   notify, progress_bar, bridge)
+            if network.ensemble is not None:
+                if ensemble:
+                    notify(0.88, f"blending with {network.ensemble['method']}")
+                    choice["ensemble"] = _blend_partner(network.ensemble, reader, writer, fit, ratio, psf, mtf,
+                                                        hsi.wavelengths)
+                else:
+                    choice["ensemble"] = {"method": network.ensemble["method"], "weight": network.ensemble["weight"],
+                                          "applied": False, "why": "switched off: the network alone, as asked"}
+                if ensemble and not choice["ensemble"]["applied"]:
+                    warnings_.append(f"the checkpoint blends in {network.ensemble['method']}; not here: "
+                                     f"{choice['ensemble']['why']}")
         elif choice["name"] in TILED_METHODS:
             context = TileContext(ratio, psf, mtf, fit.response,
                                   fit_statistics(choice["name"], sample_lr, sample_hr_units, fit.response,
@@ -987,10 +1005,18 @@ def _run_classical(method: str, context: TileContext, reader: PairReader, writer
             "tiles": tiles, "statistics": "fitted once on the LR sample"}
 
 
+def _whole_scene_inputs(reader: PairReader, fit: ResponseFit, ratio: int, psf: str, mtf: float,
+                        wavelengths: np.ndarray | None) -> FusionInputs:
+    """Both images whole, for a method that is not tiled (at most :data:`WHOLE_SCENE_PIXELS`)."""
+    big_h, big_w = reader.geometry.hr_shape
+    h, w = reader.geometry.lr_shape
+    return FusionInputs(reader.lr(0, h, 0, w), reader.hr(0, big_h, 0, big_w), ratio=ratio, srf=fit.response,
+                        psf=psf, mtf=mtf, wavelengths=wavelengths)
+
+
 def _run_whole(method: str, reader: PairReader, writer: RasterWriter, fit: ResponseFit, ratio: int, psf: str,
                mtf: float, wavelengths: np.ndarray | None) -> dict:
     from .baselines import get_method
-    from .fusion import FusionInputs
 
     big_h, big_w = reader.geometry.hr_shape
     if big_h * big_w > WHOLE_SCENE_PIXELS:
@@ -998,11 +1024,27 @@ def _run_whole(method: str, reader: PairReader, writer: RasterWriter, fit: Respo
             f"{method} unmixes the whole scene at once and holds it in memory; {big_h}x{big_w} HR pixels is more than "
             f"its limit of {WHOLE_SCENE_PIXELS} pixels: use {', '.join(TILED_METHODS)} or a checkpoint, which run in tiles"
         )
-    h, w = reader.geometry.lr_shape
-    inputs = FusionInputs(reader.lr(0, h, 0, w), reader.hr(0, big_h, 0, big_w), ratio=ratio, srf=fit.response,
-                          psf=psf, mtf=mtf, wavelengths=wavelengths)
-    writer.write(0, 0, get_method(method)(inputs))
+    writer.write(0, 0, get_method(method)(_whole_scene_inputs(reader, fit, ratio, psf, mtf, wavelengths)))
     return {"mode": "whole scene (the method is not tiled)", "tiles": 1}
+
+
+def _blend_partner(ensemble: dict, reader: PairReader, writer: RasterWriter, fit: ResponseFit, ratio: int, psf: str,
+                   mtf: float, wavelengths: np.ndarray | None) -> dict:
+    """Blend the network's output, already written, with its checkpoint's ensemble partner run on the
+    whole pair (:func:`s3rnet.inference.blend_outputs`); a pair above :data:`WHOLE_SCENE_PIXELS`
+    keeps the network's output alone, and the returned record says so."""
+    from .baselines import get_method
+    from .inference import blend_outputs
+
+    big_h, big_w = reader.geometry.hr_shape
+    record = {"method": ensemble["method"], "weight": ensemble["weight"]}
+    if big_h * big_w > WHOLE_SCENE_PIXELS:
+        return record | {"applied": False, "why": (
+            f"{ensemble['method']} runs on the whole scene, and {big_h}x{big_w} HR pixels is more than its limit of "
+            f"{WHOLE_SCENE_PIXELS}: the output is the network's alone")}
+    partner = get_method(ensemble["method"])(_whole_scene_inputs(reader, fit, ratio, psf, mtf, wavelengths))
+    writer.write(0, 0, blend_outputs(writer.read(0, 0, big_h, big_w), partner, ensemble["weight"]))
+    return record | {"applied": True}
 
 
 def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter, sample_lr: np.ndarray,

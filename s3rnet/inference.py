@@ -5,6 +5,11 @@ the inputs alone, run the network, bring the result back to the scene's units); 
 validation and :class:`CheckpointMethod` both use it. :class:`CheckpointMethod` wraps a
 checkpoint so that it has the call signature of the classical baselines, and checks every scene
 against what the checkpoint was trained for before running it.
+
+A checkpoint may also name an ensemble partner (its sidecar's ``"ensemble"``: a classical
+method and a weight chosen on validation data by :func:`s3rnet.training.choose_ensemble`);
+:class:`CheckpointMethod` then returns :func:`blend_outputs` of the network's cube and that
+method's, unless asked for the network alone.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import numpy as np
 import torch
 
 from .adaptation import ProgressCallback, adapt_model
+from .baselines import get_method
 from .checkpoints import CheckpointError, check_compatible, load_checkpoint
 from .consistency import project_onto_inputs
 from .data import Scene, SpectralGrid, resample
@@ -29,7 +35,7 @@ from .estimates import ESTIMATES, classical_estimate
 from .fusion import FusionInputs
 
 __all__ = [
-    "ESTIMATES", "WEIGHTS_DIR", "CheckpointMethod", "ModelFusion", "ProgressCallback", "autocast",
+    "ESTIMATES", "WEIGHTS_DIR", "CheckpointMethod", "ModelFusion", "ProgressCallback", "autocast", "blend_outputs",
     "checkpoint_grid", "classical_estimate", "fuse_with_model", "list_checkpoints", "prepare_scene",
     "resolve_checkpoint", "resolve_device", "run_model", "to_tensor",
 ]
@@ -56,6 +62,9 @@ class ModelFusion:
     layers : dict of str to list of ndarray, shape (nf, H, W), or None
         Each branch's features after each residual group (for the layer-wise CKA of the
         paper's Fig. 2), when asked for.
+    ensemble : dict or None
+        The checkpoint's ensemble partner (``method``, ``weight``) when :attr:`cube` blends the
+        network's output with it; None when the cube is the network's alone.
     """
 
     cube: np.ndarray
@@ -63,6 +72,7 @@ class ModelFusion:
     fused_features: np.ndarray
     adapt_seconds: float = 0.0
     layers: dict[str, list[np.ndarray]] | None = None
+    ensemble: dict | None = None
 
 
 def run_model(
@@ -122,6 +132,26 @@ def fuse_with_model(
 ) -> np.ndarray:
     """The fused cube (H, W, C) alone; see :func:`run_model`."""
     return run_model(model, inputs, normalisation, estimate, device).cube
+
+
+def blend_outputs(network: np.ndarray, partner: np.ndarray, weight: float) -> np.ndarray:
+    """The ensemble of a network's fused cube and a classical method's: ``(1 - weight) * network
+    + weight * partner``.
+
+    Parameters
+    ----------
+    network, partner : ndarray, shape (H, W, C)
+        Both in the scene's units.
+    weight : float
+        The partner's share, in [0, 1].
+
+    Returns
+    -------
+    ndarray, shape (H, W, C), float32
+    """
+    if not 0.0 <= weight <= 1.0:
+        raise ConfigError(f"an ensemble weight must lie in [0, 1], got {weight!r}")
+    return ((1.0 - weight) * network + weight * partner).astype(np.float32)
 
 
 def resolve_checkpoint(name_or_path: str | Path) -> Path:
@@ -202,6 +232,9 @@ class CheckpointMethod:
         Project each fused cube onto its inputs (:func:`s3rnet.consistency.project_onto_inputs`).
     seed : int
         Seed of the adaptation.
+    ensemble : bool
+        Blend the network's cube with the checkpoint's ensemble partner when its sidecar names
+        one (:func:`blend_outputs`); False returns the network's output alone.
     """
 
     def __init__(
@@ -211,6 +244,7 @@ class CheckpointMethod:
         adapt_steps: int = 0,
         project: bool = False,
         seed: int = 0,
+        ensemble: bool = True,
     ) -> None:
         if isinstance(adapt_steps, bool) or not isinstance(adapt_steps, int) or adapt_steps < 0:
             raise ConfigError(f"adapt_steps must be a non-negative integer, got {adapt_steps!r}")
@@ -222,6 +256,7 @@ class CheckpointMethod:
         self.adapt_steps = adapt_steps
         self.project = project
         self.seed = seed
+        self.ensemble = self.metadata.get("ensemble") if ensemble else None
 
     @property
     def name(self) -> str:
@@ -251,7 +286,8 @@ class CheckpointMethod:
     def fuse(
         self, inputs: FusionInputs, progress: ProgressCallback | None = None, keep_layers: bool = False
     ) -> ModelFusion:
-        """Check, adapt (when asked), fuse and project (when asked) one scene.
+        """Check, adapt (when asked), fuse, blend with the ensemble partner (when the checkpoint
+        names one and it is not switched off) and project (when asked) one scene.
 
         Parameters
         ----------
@@ -277,6 +313,10 @@ class CheckpointMethod:
             adapt_seconds = time.perf_counter() - start
         result = run_model(model, model_inputs, normalisation, self.estimate, self.device, keep_layers)
         result.adapt_seconds = adapt_seconds
+        if self.ensemble is not None:
+            partner = get_method(self.ensemble["method"])(model_inputs)
+            result.cube = blend_outputs(result.cube, partner, self.ensemble["weight"])
+            result.ensemble = {"method": self.ensemble["method"], "weight": self.ensemble["weight"]}
         if self.project:
             result.cube = project_onto_inputs(result.cube, inputs)
         return result

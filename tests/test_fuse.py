@@ -400,3 +400,32 @@ def test_a_method_that_needs_the_whole_scene_is_refused_above_its_limit(tmp_path
     with pytest.raises(ShapeError, match=r"cnmf unmixes the whole scene at once .* 96x96 HR pixels .* run in tiles"):
         fuse_pair(lr, hr, tmp_path / "out.tif", method="cnmf", msi_response="oli4")
     assert not (tmp_path / "out.tif").exists() and not (tmp_path / "out.tif.part").exists()
+
+
+def test_a_checkpoint_with_an_ensemble_partner_blends_it_on_the_whole_pair(tmp_path, scene, clean, tiny_checkpoint,
+                                                                           monkeypatch):
+    import s3rnet.fuse as fuse_module
+    from s3rnet.training import write_ensemble_checkpoint
+
+    blended_checkpoint = write_ensemble_checkpoint(tiny_checkpoint, tmp_path / "blended.safetensors",
+                                                   {"method": "cnmf", "weight": 0.4})
+    lr, hr = write_pair(tmp_path, clean, scene)
+    common = {"msi_response": "oli4", "tile": 32}
+    alone = fuse_pair(lr, hr, tmp_path / "alone.tif", checkpoint=str(tiny_checkpoint), **common)
+    partner = fuse_pair(lr, hr, tmp_path / "cnmf.tif", method="cnmf", msi_response="oli4")
+    blended = fuse_pair(lr, hr, tmp_path / "blended.tif", checkpoint=str(blended_checkpoint), **common)
+    assert blended.report["method"]["ensemble"] == {"method": "cnmf", "weight": 0.4, "applied": True}
+    expected = 0.6 * open_image(alone.output).read() + 0.4 * open_image(partner.output).read()
+    np.testing.assert_allclose(open_image(blended.output).read(), expected, rtol=1e-5, atol=1e-3)
+    assert not any("blends in" in w for w in blended.report["warnings"])
+
+    switched_off = fuse_pair(lr, hr, tmp_path / "off.tif", checkpoint=str(blended_checkpoint), ensemble=False, **common)
+    np.testing.assert_array_equal(open_image(switched_off.output).read(), open_image(alone.output).read())
+    assert switched_off.report["method"]["ensemble"]["applied"] is False
+    assert not any("blends in" in w for w in switched_off.report["warnings"])
+
+    monkeypatch.setattr(fuse_module, "WHOLE_SCENE_PIXELS", 64 * 64)
+    too_big = fuse_pair(lr, hr, tmp_path / "big.tif", checkpoint=str(blended_checkpoint), **common)
+    np.testing.assert_array_equal(open_image(too_big.output).read(), open_image(alone.output).read())
+    assert too_big.report["method"]["ensemble"]["applied"] is False
+    assert any("blends in cnmf" in w and "96x96 HR pixels" in w for w in too_big.report["warnings"])

@@ -108,6 +108,22 @@ def validate_all(
     for problem in problems:
         scores = validate(model, problem.simulation, normalisation, device, estimate, problem.scored)
         by_set.setdefault(problem.set, []).append(scores)
+    return selection_score(by_set)
+
+
+def selection_score(by_set: dict[str, list[dict[str, float]]]) -> dict:
+    """The selection score of the scores of every validation problem, grouped by set.
+
+    Parameters
+    ----------
+    by_set : dict of str to list of dict
+        Each set's problems' ``psnr`` and ``sam``.
+
+    Returns
+    -------
+    dict
+        As :func:`validate_all`.
+    """
     sets = {
         name: {key: float(np.mean([s[key] for s in scores])) for key in ("psnr", "sam")}
         for name, scores in by_set.items()
