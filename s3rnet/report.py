@@ -15,7 +15,8 @@ under it. What is scored:
   the LR-HSI, in the scene convention and in the authors' (:data:`NOISE_CASES`); rows: every
   baseline (the estimate the checkpoint corrects among them by default) and ``s3rnet``.
 * **Targets** (:func:`targets`): S3RNet against the best classical method in PSNR and SAM, and
-  against its own skip estimate; **SSAWB**: spatial mean and standard deviation of each branch's
+  against its own skip estimate (for a checkpoint with an ensemble partner, also its network
+  alone, ``s3rnet-network``); **SSAWB**: spatial mean and standard deviation of each branch's
   weight map; the **robustness curve** over SNR; the **spectral shift**; the **ablation** (each
   run on the reference scene and on the synthetic sets, with its training recipe).
 
@@ -65,6 +66,8 @@ TABLE_TWO_SNRS_DB = (35.0, 15.0)
 METRIC_COLUMNS = ("psnr", "sam", "rmse", "ergas", "ssim")
 MSIS = ("oli4", "oli6")
 NETWORK = "s3rnet"
+# The row of a checkpoint's network without its ensemble partner (``--network-alone``).
+NETWORK_ALONE = "s3rnet-network"
 # The issue's tolerance: S3RNet never worse than its own skip estimate by more than this (dB).
 SKIP_TOLERANCE_DB = 0.1
 
@@ -255,13 +258,14 @@ class _Network:
     checkpoint: str
     estimate: str | None
     grid: str | None
+    ensemble: dict | None = None
 
 
 def _networks(settings: ReportSettings) -> dict[str, _Network]:
     networks = {}
     for msi, checkpoint in settings.checkpoints.items():
         meta = _checkpoint_metadata(checkpoint)
-        networks[msi] = _Network(str(checkpoint), meta.get("estimate"), synthetic_grid_name(meta))
+        networks[msi] = _Network(str(checkpoint), meta.get("estimate"), synthetic_grid_name(meta), meta.get("ensemble"))
     return networks
 
 
@@ -421,7 +425,15 @@ def _score_case(
         if fusion is not None and fusion.weights is not None:
             weights[name] = branch_weight_stats(fusion.weights)
         protocol = protocol or _protocol_summary(result.protocol)
+        if network is not None and network.ensemble and NETWORK in per_scene[name]:
+            alone = run_evaluation(
+                work.scene(name), split=scene.split, methods=[NETWORK], msi=msi, snr_db=case.snr_db, seed=settings.seed,
+                snr_reference=case.reference, checkpoint=checkpoint, scorer=work.scorers.get((name, msi)), ensemble=False,
+            )
+            per_scene[name][NETWORK_ALONE] = alone.methods[NETWORK]
     commands = _commands(names, scene.split, msi, case, settings.seed, methods, checkpoint)
+    if NETWORK_ALONE in per_scene.get(names[0], {}):
+        commands += _commands(names, scene.split, msi, case, settings.seed, [NETWORK], checkpoint, " --network-alone")
     if adapt and network is not None and NETWORK in per_scene[names[0]]:
         adapted = run_evaluation(
             work.scene(names[0]), split=scene.split, methods=[NETWORK], msi=msi, snr_db=case.snr_db,
@@ -437,11 +449,22 @@ def _score_case(
         "ssawb": (weights[names[0]] if len(names) == 1 else _mean_weight_stats(list(weights.values()))) if weights else None,
         "targets": targets(rows, estimate), "commands": commands, "protocol": protocol,
     }
+    if NETWORK_ALONE in rows:
+        entry["targets_network"] = targets(network_alone_rows(rows), estimate)
     if len(names) > 1:
         entry["per_scene"] = per_scene
         entry["ssawb_per_scene"] = weights or None
         entry["wins"] = _wins(per_scene, estimate)
+        if NETWORK_ALONE in rows:
+            entry["wins_network"] = _wins({n: network_alone_rows(r) for n, r in per_scene.items()}, estimate)
     return entry
+
+
+def network_alone_rows(rows: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """A case's rows with the network alone (:data:`NETWORK_ALONE`) in S3RNet's place, for
+    :func:`targets`."""
+    alone = {m: s for m, s in rows.items() if m not in (NETWORK, NETWORK_ALONE)}
+    return alone | {NETWORK: rows[NETWORK_ALONE]}
 
 
 def _robustness(
@@ -826,10 +849,15 @@ def _targets_lines(report: dict[str, Any]) -> list[str]:
         f"checkpoint corrects (its skip), and whether it is within {SKIP_TOLERANCE_DB} dB of it or above. On the "
         "synthetic sets every number is the mean over the seeds; `seeds` counts the seeds on which S3RNet "
         "meets each target on its own (PSNR / SAM / skip). The rows and their commands are under "
-        "\"Scores per scene\".",
+        "\"Scores per scene\". A checkpoint with an ensemble partner (its output blended with a classical "
+        "method's, the share chosen on validation data: `python -m s3rnet ensemble`) is S3RNet as published; "
+        "its network alone (`--network-alone`, row `s3rnet-network`) is scored against the same targets in the "
+        "last columns.",
         "",
     ]
     counts = {"psnr": [0, 0], "sam": [0, 0], "skip": [0, 0]}
+    alone_counts = {"psnr": [0, 0], "sam": [0, 0], "skip": [0, 0]}
+    any_alone = False
     body: list[str] = []
     for key, scene in report["scenes"].items():
         table = []
@@ -846,27 +874,52 @@ def _targets_lines(report: dict[str, Any]) -> list[str]:
                          else f"{t['minus_estimate_psnr']:+.3f} ({t['estimate']})")
                 seeds = ""
                 if "wins" in entry:
-                    wins = entry["wins"]
-                    seeds = " - |" if wins is None else f" {wins['psnr']}/{wins['sam']}/{wins['skip']} of {wins['of']} |"
+                    seeds = _seeds_cell(entry["wins"])
+                alone = ""
+                if entry.get("targets_network") is not None:
+                    any_alone = True
+                    n = entry["targets_network"]
+                    for name, value in (("psnr", n["beats_psnr"]), ("sam", n["beats_sam"]), ("skip", n["within_skip"])):
+                        if value is not None:
+                            alone_counts[name][0] += bool(value)
+                            alone_counts[name][1] += 1
+                    alone = (f" {n['psnr']:.2f} / {n['sam']:.3f} | {_yes(n['beats_psnr'])} / {_yes(n['beats_sam'])} |"
+                             + (_seeds_cell(entry.get("wins_network")) if "wins" in entry else ""))
                 table.append(
                     f"| {msi} | {label} | {t['psnr']:.2f} / {t['sam']:.3f} | {t['best_psnr']:.2f} ({t['best_psnr_method']}) | "
                     f"{t['best_sam']:.3f} ({t['best_sam_method']}) | {_yes(t['beats_psnr'])} | {_yes(t['beats_sam'])} | "
-                    f"{minus} | {_yes(t['within_skip'])} |{seeds}"
+                    f"{minus} | {_yes(t['within_skip'])} |{seeds}{alone}"
                 )
         if not table:
             body += [f"### {scene['title']}", "", "No S3RNet row on this scene (no checkpoint, or it could not run: see \"Scores per scene\").", ""]
             continue
         several = len(scene["names"]) > 1
+        with_alone = any(
+            e.get("targets_network") is not None for per_msi in scene["msi"].values() for e in per_msi["cases"].values()
+        )
         header = ("| MSI | LR-HSI | S3RNet PSNR / SAM | best classical PSNR | best classical SAM | beats all in PSNR | "
                   "beats all in SAM | S3RNet - skip (dB) | within skip |" + (" seeds |" if several else ""))
         rule = "|---|---|---:|---:|---:|---|---|---:|---|" + ("---:|" if several else "")
+        if with_alone:
+            header += " network alone PSNR / SAM | network alone beats all (PSNR / SAM) |" + (" network alone seeds |" if several else "")
+            rule += "---:|---|" + ("---:|" if several else "")
         body += [f"### {scene['title']}", "", header, rule, *table, ""]
-    summary = "; ".join(
+    summary = f"Over all scenes, S3RNet {_count_text(counts)}."
+    if any_alone:
+        summary += f" Its network alone, without the ensemble partner: {_count_text(alone_counts)}."
+    return [*lines, summary, "", *body]
+
+
+def _seeds_cell(wins: dict[str, int] | None) -> str:
+    return " - |" if wins is None else f" {wins['psnr']}/{wins['sam']}/{wins['skip']} of {wins['of']} |"
+
+
+def _count_text(counts: dict[str, list[int]]) -> str:
+    return "; ".join(
         f"{what}: {counts[name][0]} of {counts[name][1]} cases"
         for name, what in (("psnr", "beats every classical method in PSNR"), ("sam", "in SAM"),
                            ("skip", f"within {SKIP_TOLERANCE_DB} dB of its skip or above"))
     )
-    return [*lines, f"Over all scenes, S3RNet {summary}.", "", *body]
 
 
 def _scene_lines(report: dict[str, Any]) -> list[str]:

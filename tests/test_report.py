@@ -203,6 +203,36 @@ def test_ablation_scores_and_training_summary(report, checkpoint):
     assert _training_summary(tuned)["synthetic_split_version"] == 1
 
 
+def test_a_checkpoint_with_an_ensemble_partner_is_reported_blended_and_its_network_alone(report, checkpoint, tmp_path):
+    from s3rnet.report import NETWORK_ALONE, network_alone_rows
+    from s3rnet.training import write_ensemble_checkpoint
+
+    blended = write_ensemble_checkpoint(checkpoint, tmp_path / "blended.safetensors", {"method": "gsa", "weight": 0.5})
+    settings = ReportSettings(
+        baselines=("bicubic", "gsa"), checkpoints={"oli4": str(blended)}, adapt_steps=0, ablation={},
+        scenes=[ReportScene("indian_pines", "Indian Pines, test region", ("indian_pines",), "test"),
+                ReportScene("synthetic-test", "Two synthetic test scenes", SYNTHETIC, "whole", "synthetic")],
+        robustness_scenes=1,
+    )
+    ensembled = build_report(settings)
+    for key in ("indian_pines", "synthetic-test"):
+        for label, entry in ensembled["scenes"][key]["msi"]["oli4"]["cases"].items():
+            plain = report["scenes"][key]["msi"]["oli4"]["cases"][label]["rows"]
+            rows = entry["rows"]
+            # The network alone is the checkpoint it was copied from; the blend lies between it and GSA.
+            assert rows[NETWORK_ALONE]["psnr"] == pytest.approx(plain["s3rnet"]["psnr"], rel=1e-6)
+            assert rows["s3rnet"]["psnr"] != pytest.approx(plain["s3rnet"]["psnr"], rel=1e-6)
+            assert entry["targets"]["psnr"] == rows["s3rnet"]["psnr"]
+            assert entry["targets_network"] == targets(network_alone_rows(rows), "gsa")
+            assert entry["targets_network"]["psnr"] == rows[NETWORK_ALONE]["psnr"]
+            assert any("--network-alone" in command for command in entry["commands"])
+            if key == "synthetic-test":
+                assert entry["wins_network"]["of"] == len(SYNTHETIC)
+    markdown = write_report(ensembled, tmp_path / "report").read_text()
+    assert "Its network alone, without the ensemble partner: beats every classical method in PSNR:" in markdown
+    assert "| network alone PSNR / SAM | network alone beats all (PSNR / SAM) | network alone seeds |" in markdown
+
+
 def test_report_files(report, tmp_path):
     markdown = write_report(report, tmp_path).read_text()
     for heading in ("## Scenes", "## Targets", "## SSAWB branch weights over the region", "## Scores per scene",
