@@ -178,10 +178,12 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"bands filled for the network and left out of every score: {', '.join(f'{w:.0f}' for w in filled['wavelengths_nm'])} nm")
     for name, reason in (protocol.get("skipped") or {}).items():
         print(f"{name}: {reason}")
-    if protocol.get("ensemble"):
-        ensemble = protocol["ensemble"]
+    ensemble = protocol.get("ensemble")
+    if ensemble and ensemble["applied"]:
         print(f"s3rnet: the network's output blended with {ensemble['method']} at weight {ensemble['weight']:g} "
               f"(its checkpoint's ensemble; --network-alone for the network alone)")
+    elif ensemble:
+        print(f"s3rnet: not blended with its checkpoint's partner: {ensemble['why']}", file=sys.stderr)
     print(result.table())
     if args.json:
         result.write_json(args.json)

@@ -199,7 +199,7 @@ def evaluate_methods(
                 result.protocol["checkpoint"] = method.metadata["source"]
                 result.protocol["adapt_steps"] = method.adapt_steps
                 result.protocol["projection"] = method.project
-                result.protocol["ensemble"] = method.ensemble and {k: method.ensemble[k] for k in ("method", "weight")}
+                result.protocol["ensemble"] = extras.ensemble
     if progress is not None:
         progress(1.0, "done")
     return result

@@ -50,7 +50,7 @@ import numpy as np
 
 from .baselines._common import covering_band, upsample
 from .degrade import MSI_RESPONSES, PSFS, gaussian_sigma, spatial_degrade
-from .errors import ConfigError, ResponseRangeError, ShapeError, WavelengthError
+from .errors import ConfigError, ResponseRangeError, S3RNetError, ShapeError, WavelengthError
 from .geo import GeoImage, RasterWriter, describe_crs, open_image, same_crs
 from .quality import ConsistencyAccumulator, no_reference
 from .registration import CORRECTION_THRESHOLD, correct_shift, estimate_shift
@@ -1032,7 +1032,7 @@ def _blend_partner(ensemble: dict, reader: PairReader, writer: RasterWriter, fit
                    mtf: float, wavelengths: np.ndarray | None) -> dict:
     """Blend the network's output, already written, with its checkpoint's ensemble partner run on the
     whole pair (:func:`s3rnet.inference.blend_outputs`); a pair above :data:`WHOLE_SCENE_PIXELS`
-    keeps the network's output alone, and the returned record says so."""
+    keeps the network's output alone, and the returned record says so, as when the partner fails."""
     from .baselines import get_method
     from .inference import blend_outputs
 
@@ -1042,7 +1042,12 @@ def _blend_partner(ensemble: dict, reader: PairReader, writer: RasterWriter, fit
         return record | {"applied": False, "why": (
             f"{ensemble['method']} runs on the whole scene, and {big_h}x{big_w} HR pixels is more than its limit of "
             f"{WHOLE_SCENE_PIXELS}: the output is the network's alone")}
-    partner = get_method(ensemble["method"])(_whole_scene_inputs(reader, fit, ratio, psf, mtf, wavelengths))
+    try:
+        partner = get_method(ensemble["method"])(_whole_scene_inputs(reader, fit, ratio, psf, mtf, wavelengths))
+    except (S3RNetError, np.linalg.LinAlgError) as exc:
+        return record | {"applied": False, "why": f"{ensemble['method']} failed on the pair ({exc}): the output is the network's alone"}
+    if not np.isfinite(partner).all():
+        return record | {"applied": False, "why": f"{ensemble['method']} gave non-finite values: the output is the network's alone"}
     writer.write(0, 0, blend_outputs(writer.read(0, 0, big_h, big_w), partner, ensemble["weight"]))
     return record | {"applied": True}
 

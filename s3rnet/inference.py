@@ -30,7 +30,7 @@ from .data import Scene, SpectralGrid, resample
 from .data.grids import FILL_EDGE_NM, FILL_GAP_NM
 from .degrade import InputNormalisation
 from .device import autocast, resolve_device, to_tensor
-from .errors import ConfigError
+from .errors import ConfigError, S3RNetError
 from .estimates import ESTIMATES, classical_estimate
 from .fusion import FusionInputs
 
@@ -63,8 +63,9 @@ class ModelFusion:
         Each branch's features after each residual group (for the layer-wise CKA of the
         paper's Fig. 2), when asked for.
     ensemble : dict or None
-        The checkpoint's ensemble partner (``method``, ``weight``) when :attr:`cube` blends the
-        network's output with it; None when the cube is the network's alone.
+        The checkpoint's ensemble partner (``method``, ``weight``) and ``applied``: True when
+        :attr:`cube` blends the network's output with it, False (with ``why``) when the partner
+        failed on these inputs and the cube is the network's alone; None without a partner.
     """
 
     cube: np.ndarray
@@ -314,12 +315,24 @@ class CheckpointMethod:
         result = run_model(model, model_inputs, normalisation, self.estimate, self.device, keep_layers)
         result.adapt_seconds = adapt_seconds
         if self.ensemble is not None:
-            partner = get_method(self.ensemble["method"])(model_inputs)
-            result.cube = blend_outputs(result.cube, partner, self.ensemble["weight"])
-            result.ensemble = {"method": self.ensemble["method"], "weight": self.ensemble["weight"]}
+            result.cube, result.ensemble = self._blend(result.cube, model_inputs)
         if self.project:
             result.cube = project_onto_inputs(result.cube, inputs)
         return result
+
+    def _blend(self, cube: np.ndarray, inputs: FusionInputs) -> tuple[np.ndarray, dict]:
+        """The network's cube blended with the ensemble partner's, and what was done; the cube
+        alone when the partner fails on these inputs, so that a classical method's failure does
+        not take the network's output with it."""
+        method, weight = self.ensemble["method"], self.ensemble["weight"]
+        record = {"method": method, "weight": weight}
+        try:
+            partner = get_method(method)(inputs)
+        except (S3RNetError, np.linalg.LinAlgError) as exc:
+            return cube, record | {"applied": False, "why": f"{method} failed on these inputs ({exc}): the network alone"}
+        if partner.shape != cube.shape or not np.isfinite(partner).all():
+            return cube, record | {"applied": False, "why": f"{method} gave no finite cube of the network's shape: the network alone"}
+        return blend_outputs(cube, partner, weight), record | {"applied": True}
 
     def __call__(self, inputs: FusionInputs) -> np.ndarray:
         return self.fuse(inputs).cube

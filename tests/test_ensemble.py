@@ -80,7 +80,7 @@ def test_a_checkpoint_with_a_partner_blends_unless_asked_for_the_network_alone(s
     network = plain(inputs)
     np.testing.assert_array_equal(alone(inputs), network)
     result = blended.fuse(inputs)
-    assert result.ensemble == {"method": "gsa", "weight": 0.3}
+    assert result.ensemble == {"method": "gsa", "weight": 0.3, "applied": True}
     np.testing.assert_allclose(result.cube, 0.7 * network + 0.3 * get_method("gsa")(inputs), rtol=1e-5, atol=1e-4)
     assert plain.fuse(inputs).ensemble is None
 
@@ -129,3 +129,23 @@ def test_the_app_says_what_a_checkpoint_blends_in(smoke_run, tmp_path):
     text = handlers.checkpoint_summary(str(target))
     assert "blended with HySime-Wiener-CNMF's (30% HySime-Wiener-CNMF, 70% network" in text
     assert "blended" not in handlers.checkpoint_summary(str(checkpoint))
+
+
+def test_a_partner_that_fails_leaves_the_networks_output_and_says_why(smoke_run, test_region, tmp_path, monkeypatch):
+    """A classical partner that cannot run on a scene must not take the network's output with it
+    (the failure is injected into the registry: no real scene makes GSA fail)."""
+    import s3rnet.baselines as baselines
+
+    _, checkpoint = smoke_run
+    target = write_ensemble_checkpoint(checkpoint, tmp_path / "fragile.safetensors", {"method": "gsa", "weight": 0.3})
+    simulation = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="oli4")
+    inputs = simulation.inputs()
+    network = CheckpointMethod(checkpoint, device="cpu")(inputs)
+
+    def refuses(_inputs):
+        raise ConfigError("no intensity can be regressed")
+
+    monkeypatch.setitem(baselines.METHODS, "gsa", refuses)
+    result = CheckpointMethod(target, device="cpu").fuse(inputs)
+    np.testing.assert_array_equal(result.cube, network)
+    assert result.ensemble["applied"] is False and "gsa failed on these inputs (no intensity" in result.ensemble["why"]
