@@ -21,6 +21,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from s3rnet.inference import CheckpointMethod
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 NAMES = ("01_degradation.ipynb", "02_training.ipynb", "03_analysis.ipynb", "04_real_pair.ipynb")
@@ -108,7 +110,7 @@ def run_notebook(name: str, workdir: Path) -> dict:
 
 
 def cli_evaluate(workdir: Path, settings: dict, methods: list[str], checkpoint: str | None = None,
-                 adapt_steps: int | None = None, spectral_shift: bool = False) -> dict:
+                 adapt_steps: int | None = None, spectral_shift: bool = False, network_alone: bool = False) -> dict:
     """``python -m s3rnet evaluate`` on the built-in scene with the notebook's settings."""
     out = workdir / f"cli-{len(list(workdir.glob('cli-*.json')))}.json"
     args = [
@@ -127,6 +129,8 @@ def cli_evaluate(workdir: Path, settings: dict, methods: list[str], checkpoint: 
         args += ["--adapt", str(adapt_steps)]
     if spectral_shift:
         args.append("--spectral-shift")
+    if network_alone:
+        args.append("--network-alone")
     done = subprocess.run(args, cwd=workdir, capture_output=True, text=True, env=cli_environment())
     assert done.returncode == 0, done.stderr
     return json.loads(out.read_text())["methods"]
@@ -289,12 +293,15 @@ def test_analysis_notebook_tables_match_the_cli(analysis, table, key, msi, snr):
     settings = record["report_settings"]
     rows = record[table][key]
     methods = [*settings["baselines"], "s3rnet"]
-    assert sorted(rows) == sorted(methods)
-    cli = cli_evaluate(
-        workdir, {"split": settings["split"], "msi": msi, "snr_db": snr, "seed": settings["seed"]}, methods,
-        checkpoint=settings["checkpoints"][msi],
-    )
+    # A published checkpoint with an ensemble partner also has its network alone scored.
+    blended = "ensemble" in CheckpointMethod(settings["checkpoints"][msi], device="cpu").metadata
+    assert sorted(rows) == sorted(methods + (["s3rnet-network"] if blended else []))
+    problem = {"split": settings["split"], "msi": msi, "snr_db": snr, "seed": settings["seed"]}
+    cli = cli_evaluate(workdir, problem, methods, checkpoint=settings["checkpoints"][msi])
     assert_same_scores(rows, cli, rel=1e-5)
+    if blended:
+        alone = cli_evaluate(workdir, problem, ["s3rnet"], checkpoint=settings["checkpoints"][msi], network_alone=True)
+        assert_same_scores({"s3rnet": rows["s3rnet-network"]}, alone, rel=1e-5)
     # The network's entry also carries its size, as the CLI's does.
     assert rows["s3rnet"]["params"] == cli["s3rnet"]["params"]
     assert rows["s3rnet"]["macs"] == cli["s3rnet"]["macs"]
