@@ -22,6 +22,7 @@ from s3rnet.degrade import simulate
 from s3rnet.errors import ConfigError, ResponseRangeError, SceneFormatError, ShapeError
 from s3rnet.fuse import fuse_pair, pair_geometry
 from s3rnet.geo import open_image, write_image
+from s3rnet.inference import CheckpointMethod
 from s3rnet.metrics import psnr
 from s3rnet.models import build_model
 
@@ -173,7 +174,6 @@ def test_a_checkpoint_correcting_gsa_gets_the_estimate_it_was_trained_on(tmp_pat
     output moved by 11% of its largest value; the 0.15% left comes from the statistics fitted on
     the LR grid and the response's gain and offset fit."""
     from s3rnet.degrade import spectral_response
-    from s3rnet.inference import CheckpointMethod
 
     model = build_model("tiny", 200, 4, skip="estimate")
     metadata = checkpoint_metadata(
@@ -213,11 +213,12 @@ def test_the_published_checkpoint_on_its_own_grid_in_tiles_equals_one_pass(tmp_p
 def test_a_pair_on_other_bands_is_fused_through_the_checkpoints_grid_and_keeps_its_bands(tmp_path, scene):
     """The network corrects HySime-Wiener-Hybrid on its 172-band grid; the correction comes back onto
     the pair's 200 bands, and bands the grid does not reach (water windows, past 2400 nm) hold
-    HySime-Wiener-Hybrid alone, exactly."""
+    HySime-Wiener-Hybrid alone, exactly (the network alone: with its ensemble partner every band,
+    those too, is blended with HySime-Wiener-CNMF's)."""
     from s3rnet.fuse import write_example_pair
 
     lr, hr, simulation = write_example_pair(tmp_path, msi="oli4", shift=(0.0, 0.0), size=96)
-    network = fuse_pair(lr, hr, tmp_path / "net.tif", checkpoint="lite-oli4", msi_response="oli4")
+    network = fuse_pair(lr, hr, tmp_path / "net.tif", checkpoint="lite-oli4", msi_response="oli4", ensemble=False)
     classical = fuse_pair(lr, hr, tmp_path / "classical.tif", method="hysime-wiener-hybrid", msi_response="oli4")
     grid = network.report["tiling"]["grid"]
     assert (grid["checkpoint_grid"], grid["grid_bands"], grid["filled_grid_bands_nm"]) == ("aviris-172", 172, [])
@@ -229,6 +230,14 @@ def test_a_pair_on_other_bands_is_fused_through_the_checkpoints_grid_and_keeps_i
     assert fused.shape == base.shape == simulation.truth.shape
     np.testing.assert_allclose(fused[..., alone], base[..., alone], rtol=1e-5, atol=1e-6 * np.abs(base).max())
     assert np.abs(fused[..., ~alone] - base[..., ~alone]).mean() > 1e-3 * np.abs(base).mean()
+
+    ensemble = CheckpointMethod("lite-oli4", device="cpu").ensemble
+    if ensemble is not None:
+        blended = fuse_pair(lr, hr, tmp_path / "blended.tif", checkpoint="lite-oli4", msi_response="oli4")
+        partner = fuse_pair(lr, hr, tmp_path / "partner.tif", method=ensemble["method"], msi_response="oli4")
+        assert blended.report["method"]["ensemble"]["applied"] is True
+        expected = (1 - ensemble["weight"]) * fused + ensemble["weight"] * open_image(partner.output).read()
+        np.testing.assert_allclose(open_image(blended.output).read(), expected, rtol=1e-5, atol=1e-6 * np.abs(base).max())
 
 
 @pytest.mark.parametrize("msi", ["s2-4", "oli4"])
