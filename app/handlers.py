@@ -115,6 +115,9 @@ def checkpoint_summary(name: str | None) -> str:
         summary += (f". Its output is blended with {label}'s ({100 * ensemble['weight']:.0f}% {label}, "
                     f"{100 * (1 - ensemble['weight']):.0f}% network; the share was chosen on validation data), "
                     f"because the two make different errors; the SSAWB weights are the network's.")
+    if meta.get("projection"):
+        summary += (" Then the output is corrected towards what reproduces its two inputs, as far as their estimated "
+                    "noise allows.")
     return summary
 
 

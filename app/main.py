@@ -299,7 +299,8 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                                                     elem_id="adapt-steps")
                             project = gr.Checkbox(False, label="Project S3RNet onto its inputs",
                                                   info="Corrects the fused cube so that, degraded again, it gives back the "
-                                                       "LR-HSI and HR-MSI exactly (helps most on clean inputs).",
+                                                       "HR-MSI and, as far as its noise allows, the LR-HSI (the "
+                                                       "published checkpoints already do).",
                                                   elem_id="project")
                         with gr.Accordion("Your own scene", open=False, elem_id="upload-box"):
                             upload = gr.File(

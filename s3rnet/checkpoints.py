@@ -465,6 +465,7 @@ def load_checkpoint(
             f"{metadata['estimate']!r}, not one of {', '.join(ESTIMATES)}"
         )
     _check_ensemble(metadata.get("ensemble"), sidecar_file)
+    _check_projection(metadata.get("projection"), sidecar_file)
     expected = model.state_dict()
     _compare_layout(target, sidecar_file, {
         name: {"dtype": _dtype_name(t), "shape": list(t.shape)} for name, t in expected.items()
@@ -488,6 +489,16 @@ def _check_ensemble(ensemble: Any, sidecar_file: Path) -> None:
             f"{sidecar_file}: its ensemble must name one of {', '.join(METHODS)} and a weight in [0, 1], "
             f"got {ensemble!r}"
         )
+
+
+def _check_projection(projection: Any, sidecar_file: Path) -> None:
+    """Refuse a ``"projection"`` entry without a noise factor > 0 (see
+    :func:`s3rnet.consistency.project_onto_inputs`)."""
+    if projection is None:
+        return
+    factor = projection.get("factor") if isinstance(projection, Mapping) else None
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 0 or factor == float("inf"):
+        raise CheckpointError(f"{sidecar_file}: its projection must give a finite factor > 0, got {projection!r}")
 
 
 def check_architecture(metadata: Mapping[str, Any], where: str | os.PathLike) -> None:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m s3rnet {info,evaluate,scenes,train,report,publish,ensemble,fuse,...} ...``."""
+"""Command line: ``python -m s3rnet {info,evaluate,scenes,train,report,publish,ensemble,project,fuse,...} ...``."""
 
 from __future__ import annotations
 
@@ -57,8 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--checkpoint", help="S3RNet weights for method 's3rnet': a published name or a .safetensors path")
     evaluate.add_argument("--adapt", type=int, default=0, metavar="N", help="test-time adaptation steps of s3rnet on the scene's own inputs (Wald's protocol)")
     evaluate.add_argument("--network-alone", action="store_true",
-                          help="run the checkpoint's network without the classical partner its sidecar blends in (python -m s3rnet ensemble)")
-    evaluate.add_argument("--project", action="store_true", help="project s3rnet's output onto the degradation model (it then reproduces its inputs)")
+                          help="run the checkpoint's network without the classical partner its sidecar blends in (python -m s3rnet "
+                               "ensemble) and without its projection (python -m s3rnet project)")
+    evaluate.add_argument("--project", action="store_true", help="project s3rnet's output onto its inputs, as far as their estimated noise allows, also when its "
+                               "checkpoint does not (python -m s3rnet project)")
     evaluate.add_argument("--spectral-shift", action="store_true", help="multiply the scene by a reflectance-like spectral gain first (a test of unseen spectra)")
     evaluate.add_argument("--json", metavar="FILE", help="also write the results as JSON")
 
@@ -91,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     ensemble.add_argument("--config", required=True, help="training config whose validation problems are used")
     ensemble.add_argument("--method", default="hysime-wiener-cnmf", choices=tuple(METHODS), help="the classical partner")
     ensemble.add_argument("--out", required=True, help="checkpoint to write: OUT.safetensors + OUT.json (then publish it)")
+
+    project = commands.add_parser(
+        "project", help="choose on validation data how far to project a checkpoint's output onto its inputs "
+                        "(weighing their estimated noise), and write the checkpoint with that choice")
+    project.add_argument("--checkpoint", required=True, help="e.g. runs/lite-oli4/ensemble.safetensors")
+    project.add_argument("--config", required=True, help="training config whose validation problems are used")
+    project.add_argument("--out", required=True, help="checkpoint to write: OUT.safetensors + OUT.json (then publish it)")
 
     commands.add_parser("scenes", help="list the scenes load_scene knows by name")
 
@@ -133,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"info": _info, "evaluate": _evaluate, "scenes": _scenes, "train": _train, "report": _report,
-                    "publish": _publish, "ensemble": _ensemble, "import-authors": _import_authors, "fuse": _fuse}
+                    "publish": _publish, "ensemble": _ensemble, "project": _project,
+                    "import-authors": _import_authors, "fuse": _fuse}
         return commands[args.command](args)
     except S3RNetError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -184,6 +194,10 @@ def _evaluate(args: argparse.Namespace) -> int:
               f"(its checkpoint's ensemble; --network-alone for the network alone)")
     elif ensemble:
         print(f"s3rnet: not blended with its checkpoint's partner: {ensemble['why']}", file=sys.stderr)
+    projection = protocol.get("projection")
+    if projection:
+        print(f"s3rnet: projected onto its inputs with noise factor {projection['factor']:g} (LR-HSI noise power "
+              f"estimated at {projection['noise_power']:.3g})")
     print(result.table())
     if args.json:
         result.write_json(args.json)
@@ -240,6 +254,37 @@ def _ensemble(args: argparse.Namespace) -> int:
     return 0
 
 
+def _project(args: argparse.Namespace) -> int:
+    from .data.synthetic_split import load_synthetic_split
+    from .inference import CheckpointMethod
+    from .training import (
+        choose_projection, load_config, projection_scores, projection_table, training_grid, validation_problems,
+        write_projection_checkpoint,
+    )
+
+    config = load_config(args.config)
+    method = CheckpointMethod(args.checkpoint, device="cpu")
+    problems, _ = validation_problems(config, training_grid(config))
+    scores = projection_scores(method, problems)
+    chosen = choose_projection(scores)
+    snrs = ", ".join("clean" if s == float("inf") else f"{s:g} dB" for s in config.val_snrs)
+    chosen_on = (f"validation problems of {args.config} ({', '.join(dict.fromkeys(p.set for p in problems))}; "
+                 f"synthetic split version {load_synthetic_split().version}; LR-HSI {snrs}; seed {config.val_seed})")
+    as_published = "blended with its partner" if method.ensemble else "the network alone"
+    print(f"{args.checkpoint} ({as_published}) projected onto its inputs, scored on the {chosen_on}; PSNR dB / SAM deg.\n")
+    print("\n".join(projection_table(scores, chosen)))
+    if chosen is None:
+        print("\nno projection scores higher than none: nothing written")
+        return 0
+    path = write_projection_checkpoint(args.checkpoint, args.out, {
+        "factor": chosen, "chosen_on": chosen_on,
+        "scores": {("none" if k is None else f"{k:g}"): {"psnr": round(v["psnr"], 4), "sam": round(v["sam"], 4)}
+                   for k, v in scores.items()},
+    })
+    print(f"\nwrote {path} (factor {chosen:g})")
+    return 0
+
+
 def _publish(args: argparse.Namespace) -> int:
     from .checkpoints import publish_checkpoint, read_pair, weights_path
     from .evaluation import run_evaluation
@@ -255,8 +300,9 @@ def _publish(args: argparse.Namespace) -> int:
         "test_spectral_shift": {"spectral_shift": True},
     }
     # GSA for scale, the classical estimate the network corrects and its ensemble partner, when it
-    # has them; with a partner, the network alone is scored too.
+    # has them; with a partner or a projection, the network alone is scored too.
     partner = (sidecar.get("ensemble") or {}).get("method")
+    extras = bool(partner or sidecar.get("projection"))
     methods = list(dict.fromkeys(["gsa", sidecar.get("estimate") or "gsa", *([partner] if partner else []), "s3rnet"]))
     if args.adapt:
         cases["test_spectral_shift_adapt"] = {"spectral_shift": True, "adapt_steps": args.adapt}
@@ -264,7 +310,7 @@ def _publish(args: argparse.Namespace) -> int:
     for case, options in cases.items():
         result = run_evaluation("indian_pines", split="test", methods=methods, msi=msi, checkpoint=str(source), **options)
         rows = dict(result.methods)
-        if partner:
+        if extras:
             alone = run_evaluation("indian_pines", split="test", methods=["s3rnet"], msi=msi, checkpoint=str(source),
                                    ensemble=False, **options)
             rows["s3rnet-network"] = alone.methods["s3rnet"]

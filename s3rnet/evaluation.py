@@ -198,7 +198,7 @@ def evaluate_methods(
                 result.methods[name] |= _model_size(method.model, inputs)
                 result.protocol["checkpoint"] = method.metadata["source"]
                 result.protocol["adapt_steps"] = method.adapt_steps
-                result.protocol["projection"] = method.project
+                result.protocol["projection"] = extras.projection
                 result.protocol["ensemble"] = extras.ensemble
     if progress is not None:
         progress(1.0, "done")

@@ -28,7 +28,9 @@ tab and notebook 4. Every step is recorded in the report it returns (and writes 
    output is streamed to disk (:class:`s3rnet.geo.RasterWriter`), so peak memory depends on the
    tile, not on the scene; a checkpoint that names an ensemble partner (``python -m s3rnet
    ensemble``) has its output blended with that classical method, run on the whole pair, up to
-   :data:`WHOLE_SCENE_PIXELS` (above, the network's output alone, with a warning);
+   :data:`WHOLE_SCENE_PIXELS` (above, the network's output alone, with a warning); a checkpoint's
+   projection onto its inputs (``python -m s3rnet project``) is not applied (see
+   :data:`REAL_PAIR_PROJECTION`; the report says so);
 7. **quality** without ground truth (:mod:`s3rnet.quality`): consistency with both inputs over the
    whole output (a pass over it in strips) and the QNR family on a central crop of at most
    :data:`QUALITY_CROP` pixels.
@@ -99,6 +101,11 @@ CHECKPOINT_RESPONSE_TOLERANCE = 0.25
 CHECKPOINT_UNEXPLAINED_MARGIN = 1e-3
 # A CNMF fusion holds the whole scene (it unmixes it as one): refused above this many HR pixels.
 WHOLE_SCENE_PIXELS = 512 * 512
+# Why a checkpoint's projection onto its inputs (s3rnet.consistency) is not applied to a real pair.
+REAL_PAIR_PROJECTION = (
+    "not applied to a real pair: it makes the output reproduce the HR-MSI exactly through the response, PSF and "
+    "registration, which are fitted here, not known as in a simulation"
+)
 # LR pixels read around a window whose shift is corrected (the cubic spline's reach).
 _SHIFT_MARGIN = 16
 # Relative tolerance on an integer pixel-size ratio.
@@ -912,6 +919,8 @@ def fuse_pair(
                 if ensemble and not choice["ensemble"]["applied"]:
                     warnings_.append(f"the checkpoint blends in {network.ensemble['method']}; not here: "
                                      f"{choice['ensemble']['why']}")
+            if network.projection is not None:
+                choice["projection"] = {"factor": network.projection["factor"], "applied": False, "why": REAL_PAIR_PROJECTION}
         elif choice["name"] in TILED_METHODS:
             context = TileContext(ratio, psf, mtf, fit.response,
                                   fit_statistics(choice["name"], sample_lr, sample_hr_units, fit.response,

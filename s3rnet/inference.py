@@ -25,7 +25,7 @@ import torch
 from .adaptation import ProgressCallback, adapt_model
 from .baselines import get_method
 from .checkpoints import CheckpointError, check_compatible, load_checkpoint
-from .consistency import project_onto_inputs
+from .consistency import DEFAULT_PROJECTION_FACTOR, lrhsi_noise_power, project_onto_inputs
 from .data import Scene, SpectralGrid, resample
 from .data.grids import FILL_EDGE_NM, FILL_GAP_NM
 from .degrade import InputNormalisation
@@ -66,6 +66,10 @@ class ModelFusion:
         The checkpoint's ensemble partner (``method``, ``weight``) and ``applied``: True when
         :attr:`cube` blends the network's output with it, False (with ``why``) when the partner
         failed on these inputs and the cube is the network's alone; None without a partner.
+    projection : dict or None
+        When :attr:`cube` was projected onto its inputs
+        (:func:`s3rnet.consistency.project_onto_inputs`): its ``factor`` and the LR-HSI
+        ``noise_power`` it estimated; None without a projection.
     """
 
     cube: np.ndarray
@@ -74,6 +78,7 @@ class ModelFusion:
     adapt_seconds: float = 0.0
     layers: dict[str, list[np.ndarray]] | None = None
     ensemble: dict | None = None
+    projection: dict | None = None
 
 
 def run_model(
@@ -230,12 +235,15 @@ class CheckpointMethod:
         Test-time adaptation steps on each scene before fusing it
         (:func:`s3rnet.adaptation.adapt_model`); 0 fuses with the weights as trained.
     project : bool
-        Project each fused cube onto its inputs (:func:`s3rnet.consistency.project_onto_inputs`).
+        Project each fused cube onto its inputs (:func:`s3rnet.consistency.project_onto_inputs`)
+        even when the checkpoint does not (its sidecar's ``"projection"``).
     seed : int
         Seed of the adaptation.
     ensemble : bool
-        Blend the network's cube with the checkpoint's ensemble partner when its sidecar names
-        one (:func:`blend_outputs`); False returns the network's output alone.
+        Apply what the checkpoint's sidecar adds to the network as published: the blend with its
+        ensemble partner (``"ensemble"``, :func:`blend_outputs`) and the projection onto the
+        inputs (``"projection"``). False returns the network's output alone (projected, with the
+        checkpoint's noise factor, only when ``project`` asks).
     """
 
     def __init__(
@@ -258,6 +266,7 @@ class CheckpointMethod:
         self.project = project
         self.seed = seed
         self.ensemble = self.metadata.get("ensemble") if ensemble else None
+        self.projection = self.metadata.get("projection") if ensemble else None
 
     @property
     def name(self) -> str:
@@ -287,8 +296,9 @@ class CheckpointMethod:
     def fuse(
         self, inputs: FusionInputs, progress: ProgressCallback | None = None, keep_layers: bool = False
     ) -> ModelFusion:
-        """Check, adapt (when asked), fuse, blend with the ensemble partner (when the checkpoint
-        names one and it is not switched off) and project (when asked) one scene.
+        """Check, adapt (when asked), fuse, blend with the ensemble partner and project onto the
+        inputs (each when the checkpoint asks for it and it is not switched off, or, for the
+        projection, when asked) one scene.
 
         Parameters
         ----------
@@ -316,8 +326,11 @@ class CheckpointMethod:
         result.adapt_seconds = adapt_seconds
         if self.ensemble is not None:
             result.cube, result.ensemble = self._blend(result.cube, model_inputs)
-        if self.project:
-            result.cube = project_onto_inputs(result.cube, inputs)
+        if self.project or self.projection is not None:
+            factor = float((self.metadata.get("projection") or {}).get("factor", DEFAULT_PROJECTION_FACTOR))
+            noise_power = lrhsi_noise_power(model_inputs)
+            result.cube = project_onto_inputs(result.cube, model_inputs, factor=factor, noise_power=noise_power)
+            result.projection = {"factor": factor, "noise_power": noise_power}
         return result
 
     def _blend(self, cube: np.ndarray, inputs: FusionInputs) -> tuple[np.ndarray, dict]:

@@ -15,8 +15,8 @@ under it. What is scored:
   the LR-HSI, in the scene convention and in the authors' (:data:`NOISE_CASES`); rows: every
   baseline (the estimate the checkpoint corrects among them by default) and ``s3rnet``.
 * **Targets** (:func:`targets`): S3RNet against the best classical method in PSNR and SAM, and
-  against its own skip estimate (for a checkpoint with an ensemble partner, also its network
-  alone, ``s3rnet-network``); **SSAWB**: spatial mean and standard deviation of each branch's
+  against its own skip estimate (for a checkpoint with an ensemble partner or a projection onto
+  its inputs, also its network alone, ``s3rnet-network``); **SSAWB**: spatial mean and standard deviation of each branch's
   weight map; the **robustness curve** over SNR; the **spectral shift**; the **ablation** (each
   run on the reference scene and on the synthetic sets, with its training recipe).
 
@@ -66,7 +66,7 @@ TABLE_TWO_SNRS_DB = (35.0, 15.0)
 METRIC_COLUMNS = ("psnr", "sam", "rmse", "ergas", "ssim")
 MSIS = ("oli4", "oli6")
 NETWORK = "s3rnet"
-# The row of a checkpoint's network without its ensemble partner (``--network-alone``).
+# The row of a checkpoint's network without its ensemble partner and projection (``--network-alone``).
 NETWORK_ALONE = "s3rnet-network"
 # The issue's tolerance: S3RNet never worse than its own skip estimate by more than this (dB).
 SKIP_TOLERANCE_DB = 0.1
@@ -259,13 +259,20 @@ class _Network:
     estimate: str | None
     grid: str | None
     ensemble: dict | None = None
+    projection: dict | None = None
+
+    @property
+    def published_extras(self) -> bool:
+        """Whether the checkpoint as published adds to its network (a partner, a projection)."""
+        return bool(self.ensemble or self.projection)
 
 
 def _networks(settings: ReportSettings) -> dict[str, _Network]:
     networks = {}
     for msi, checkpoint in settings.checkpoints.items():
         meta = _checkpoint_metadata(checkpoint)
-        networks[msi] = _Network(str(checkpoint), meta.get("estimate"), synthetic_grid_name(meta), meta.get("ensemble"))
+        networks[msi] = _Network(str(checkpoint), meta.get("estimate"), synthetic_grid_name(meta),
+                                  meta.get("ensemble"), meta.get("projection"))
     return networks
 
 
@@ -425,7 +432,7 @@ def _score_case(
         if fusion is not None and fusion.weights is not None:
             weights[name] = branch_weight_stats(fusion.weights)
         protocol = protocol or _protocol_summary(result.protocol)
-        if network is not None and network.ensemble and NETWORK in per_scene[name]:
+        if network is not None and network.published_extras and NETWORK in per_scene[name]:
             alone = run_evaluation(
                 work.scene(name), split=scene.split, methods=[NETWORK], msi=msi, snr_db=case.snr_db, seed=settings.seed,
                 snr_reference=case.reference, checkpoint=checkpoint, scorer=work.scorers.get((name, msi)), ensemble=False,
@@ -850,7 +857,9 @@ def _targets_lines(report: dict[str, Any]) -> list[str]:
         "synthetic sets every number is the mean over the seeds; `seeds` counts the seeds on which S3RNet "
         "meets each target on its own (PSNR / SAM / skip). The rows and their commands are under "
         "\"Scores per scene\". A checkpoint with an ensemble partner (its output blended with a classical "
-        "method's, the share chosen on validation data: `python -m s3rnet ensemble`) is S3RNet as published; "
+        "method's, the share chosen on validation data: `python -m s3rnet ensemble`) or a projection onto its "
+        "inputs (as far as their estimated noise allows, the noise factor chosen on validation data: "
+        "`python -m s3rnet project`) is S3RNet as published; "
         "its network alone (`--network-alone`, row `s3rnet-network`) is scored against the same targets in the "
         "last columns.",
         "",
@@ -906,7 +915,7 @@ def _targets_lines(report: dict[str, Any]) -> list[str]:
         body += [f"### {scene['title']}", "", header, rule, *table, ""]
     summary = f"Over all scenes, S3RNet {_count_text(counts)}."
     if any_alone:
-        summary += f" Its network alone, without the ensemble partner: {_count_text(alone_counts)}."
+        summary += f" Its network alone, without the ensemble partner and the projection: {_count_text(alone_counts)}."
     return [*lines, summary, "", *body]
 
 

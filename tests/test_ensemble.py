@@ -18,20 +18,11 @@ from s3rnet.errors import ConfigError
 from s3rnet.inference import CheckpointMethod, blend_outputs
 from s3rnet.metrics import psnr
 from s3rnet.training import (
-    choose_ensemble, ensemble_scores, load_config, train, training_grid, validate_all, validation_problems,
+    choose_ensemble, ensemble_scores, training_grid, validate_all, validation_problems,
     write_ensemble_checkpoint,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    """A tiny S3RNet trained for a few steps (smoke config: Indian Pines val region, clean)."""
-    out = tmp_path_factory.mktemp("ensemble")
-    config = load_config(ROOT / "configs" / "smoke.json").replace(steps=4, val_every=4, checkpoint_every=4)
-    train(config, out, progress=False)
-    return config, out / "last.safetensors"
 
 
 def test_blend_is_the_weighted_mean_and_refuses_weights_outside_0_1():

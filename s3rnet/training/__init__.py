@@ -10,6 +10,7 @@ The path of a training sample reads one way, one module per stage:
 * :mod:`.loop` — the model, the optimisation, validation and checkpoints (:func:`train`);
 * :mod:`.validation` — the fixed validation problems and the selection score;
 * :mod:`.ensemble` — a classical partner for a trained network, its weight chosen on validation;
+* :mod:`.projection` — the projection onto the inputs, its noise factor chosen on validation;
 * :mod:`.state` — the saved state that lets a killed run resume exactly.
 """
 
@@ -17,6 +18,9 @@ from ..losses import spectral_angle
 from .config import SOURCE_KINDS, TRAIN_SKIPS, TRAINING_GRIDS, TrainConfig, load_config
 from .data import TrainingData, prepare_data
 from .ensemble import ENSEMBLE_WEIGHTS, choose_ensemble, ensemble_scores, ensemble_table, write_ensemble_checkpoint
+from .projection import (
+    PROJECTION_FACTORS, choose_projection, projection_scores, projection_table, write_projection_checkpoint,
+)
 from .loop import Distributed, TrainResult, model_skip, optimisation_step, seeded_model, train
 from .sampler import SampleDraw, degrade_patch, draw_batch, estimate_name, sample_batch, smooth_spectral_gain
 from .sources import FolderSource, PatchSampler, RegionSource, SyntheticSource, build_sampler, training_grid
@@ -24,11 +28,11 @@ from .state import BEST_NAME, CONFIG_NAME, LAST_NAME, LOG_COLUMNS, LOG_NAME, STA
 from .validation import ValidationProblem, selection_score, validate, validate_all, validation_problems
 
 __all__ = [
-    "BEST_NAME", "CONFIG_NAME", "ENSEMBLE_WEIGHTS", "LAST_NAME", "LOG_COLUMNS", "LOG_NAME", "SOURCE_KINDS", "STATE_NAME", "TRAINING_GRIDS",
+    "BEST_NAME", "CONFIG_NAME", "ENSEMBLE_WEIGHTS", "PROJECTION_FACTORS", "LAST_NAME", "LOG_COLUMNS", "LOG_NAME", "SOURCE_KINDS", "STATE_NAME", "TRAINING_GRIDS",
     "TRAIN_SKIPS", "Distributed", "FolderSource", "PatchSampler", "RegionSource", "SyntheticSource", "TrainConfig",
-    "SampleDraw", "TrainResult", "TrainingData", "TrainingError", "ValidationProblem", "build_sampler", "choose_ensemble", "degrade_patch",
-    "draw_batch", "ensemble_scores", "ensemble_table", "estimate_name", "load_config", "model_skip", "optimisation_step", "prepare_data", "sample_batch",
+    "SampleDraw", "TrainResult", "TrainingData", "TrainingError", "ValidationProblem", "build_sampler", "choose_ensemble", "choose_projection", "degrade_patch",
+    "draw_batch", "ensemble_scores", "ensemble_table", "estimate_name", "load_config", "model_skip", "optimisation_step", "prepare_data", "projection_scores", "projection_table", "sample_batch",
     "seeded_model", "selection_score",
     "smooth_spectral_gain", "spectral_angle", "train", "training_grid", "validate", "validate_all", "validation_problems",
-    "write_ensemble_checkpoint",
+    "write_ensemble_checkpoint", "write_projection_checkpoint",
 ]

@@ -115,13 +115,19 @@ def write_ensemble_checkpoint(
     get_method(ensemble["method"])
     if not 0.0 <= float(ensemble["weight"]) <= 1.0:
         raise ConfigError(f"an ensemble weight must lie in [0, 1], got {ensemble['weight']!r}")
+    return copy_checkpoint_with(source, target, "ensemble", dict(ensemble))
+
+
+def copy_checkpoint_with(source: str | os.PathLike, target: str | os.PathLike, key: str, value: dict) -> Path:
+    """Copy a model checkpoint to ``target`` (beside it, not over it) with ``value`` under ``key``
+    in its sidecar; returns the new weights file."""
     tensors, sidecar = read_pair(source)
     if sidecar.get("kind") != MODEL_KIND:
         raise CheckpointError(f"{weights_path(source)} is a {sidecar.get('kind')!r}, not a model checkpoint")
     if Path(weights_path(target)).resolve() == Path(weights_path(source)).resolve():
-        raise ConfigError(f"{weights_path(target)}: write the ensemble checkpoint beside its source, not over it")
+        raise ConfigError(f"{weights_path(target)}: write the new checkpoint beside its source, not over it")
     sidecar.pop("weights")
-    sidecar["ensemble"] = dict(ensemble)
+    sidecar[key] = value
     return write_pair(target, tensors, sidecar)
 
 
@@ -137,4 +143,4 @@ def ensemble_table(scores: dict[float, dict], chosen: float) -> list[str]:
     return lines
 
 
-__all__ = ["ENSEMBLE_WEIGHTS", "choose_ensemble", "ensemble_scores", "ensemble_table", "write_ensemble_checkpoint"]
+__all__ = ["ENSEMBLE_WEIGHTS", "choose_ensemble", "copy_checkpoint_with", "ensemble_scores", "ensemble_table", "write_ensemble_checkpoint"]
