@@ -203,13 +203,18 @@ def test_ablation_scores_and_training_summary(report, checkpoint):
     assert _training_summary(tuned)["synthetic_split_version"] == 1
 
 
-def test_a_checkpoint_with_an_ensemble_partner_is_reported_blended_and_its_network_alone(report, checkpoint, tmp_path):
-    from s3rnet.report import NETWORK_ALONE, network_alone_rows
-    from s3rnet.training import write_ensemble_checkpoint
+def test_a_checkpoint_with_a_partner_and_a_projection_is_reported_as_published_and_its_network_alone(report, checkpoint, tmp_path):
+    from s3rnet.report import NETWORK_ALONE, _Network, network_alone_rows
+    from s3rnet.training import write_ensemble_checkpoint, write_projection_checkpoint
 
     blended = write_ensemble_checkpoint(checkpoint, tmp_path / "blended.safetensors", {"method": "gsa", "weight": 0.5})
+    published = write_projection_checkpoint(blended, tmp_path / "published.safetensors", {"factor": 16.0})
+    # Either addition alone is enough for the network-alone rows.
+    assert _Network("a", None, None, projection={"factor": 4.0}).published_extras
+    assert _Network("a", None, None, ensemble={"method": "gsa", "weight": 0.1}).published_extras
+    assert not _Network("a", None, None).published_extras
     settings = ReportSettings(
-        baselines=("bicubic", "gsa"), checkpoints={"oli4": str(blended)}, adapt_steps=0, ablation={},
+        baselines=("bicubic", "gsa"), checkpoints={"oli4": str(published)}, adapt_steps=0, ablation={},
         scenes=[ReportScene("indian_pines", "Indian Pines, test region", ("indian_pines",), "test"),
                 ReportScene("synthetic-test", "Two synthetic test scenes", SYNTHETIC, "whole", "synthetic")],
         robustness_scenes=1,
@@ -219,7 +224,7 @@ def test_a_checkpoint_with_an_ensemble_partner_is_reported_blended_and_its_netwo
         for label, entry in ensembled["scenes"][key]["msi"]["oli4"]["cases"].items():
             plain = report["scenes"][key]["msi"]["oli4"]["cases"][label]["rows"]
             rows = entry["rows"]
-            # The network alone is the checkpoint it was copied from; the blend lies between it and GSA.
+            # The network alone is the checkpoint it was copied from; as published it is blended and projected.
             assert rows[NETWORK_ALONE]["psnr"] == pytest.approx(plain["s3rnet"]["psnr"], rel=1e-6)
             assert rows["s3rnet"]["psnr"] != pytest.approx(plain["s3rnet"]["psnr"], rel=1e-6)
             assert entry["targets"]["psnr"] == rows["s3rnet"]["psnr"]
@@ -229,7 +234,7 @@ def test_a_checkpoint_with_an_ensemble_partner_is_reported_blended_and_its_netwo
             if key == "synthetic-test":
                 assert entry["wins_network"]["of"] == len(SYNTHETIC)
     markdown = write_report(ensembled, tmp_path / "report").read_text()
-    assert "Its network alone, without the ensemble partner: beats every classical method in PSNR:" in markdown
+    assert "Its network alone, without the ensemble partner and the projection: beats every classical method in PSNR:" in markdown
     assert "| network alone PSNR / SAM | network alone beats all (PSNR / SAM) | network alone seeds |" in markdown
 
 
