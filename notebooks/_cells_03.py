@@ -122,8 +122,10 @@ Landsat-8 OLI 4-band and 6-band MSI, clean (Table I) and with AWGN at 35 and 15 
 (Table II). S3RNet is the published `lite` network of each MSI (the table above says what each
 was trained on) as published: its output blended with a classical method's, HySime-Wiener-CNMF, at
 the share its sidecar records (`"ensemble"`, chosen on validation data by `python -m s3rnet
-ensemble`), because the two make different errors; the row `s3rnet-network` is the network
-alone. The tables always include the classical estimate the network corrects, so that its
+ensemble`), because the two make different errors, then projected onto its inputs as far as their
+estimated noise allows (`"projection"`, `python -m s3rnet project`: degraded again, the result
+gives back the HR-MSI and the part of the LR-HSI that stands above its noise); the row
+`s3rnet-network` is the network alone. The tables always include the classical estimate the network corrects, so that its
 correction can be read off as a difference. When `docs/results.json` exists and scored the same
 problem (the same bicubic row: same region, band grid and noise), the last column compares with
 it: rows computed the same way must agree to the last digit.
