@@ -20,7 +20,7 @@ from rasterio.crs import CRS
 from s3rnet.checkpoints import checkpoint_metadata, save_checkpoint
 from s3rnet.degrade import simulate
 from s3rnet.errors import ConfigError, ResponseRangeError, SceneFormatError, ShapeError
-from s3rnet.fuse import fuse_pair, pair_geometry
+from s3rnet.fuse import REAL_PAIR_PROJECTION, fuse_pair, pair_geometry
 from s3rnet.geo import open_image, write_image
 from s3rnet.inference import CheckpointMethod
 from s3rnet.metrics import psnr
@@ -238,6 +238,12 @@ def test_a_pair_on_other_bands_is_fused_through_the_checkpoints_grid_and_keeps_i
         assert blended.report["method"]["ensemble"]["applied"] is True
         expected = (1 - ensemble["weight"]) * fused + ensemble["weight"] * open_image(partner.output).read()
         np.testing.assert_allclose(open_image(blended.output).read(), expected, rtol=1e-5, atol=1e-6 * np.abs(base).max())
+        # The checkpoint's projection is not applied to a real pair (the blend above is exact), and the
+        # report says why.
+        projection = CheckpointMethod("lite-oli4", device="cpu").projection
+        if projection is not None:
+            assert blended.report["method"]["projection"] == {
+                "factor": projection["factor"], "applied": False, "why": REAL_PAIR_PROJECTION}
 
 
 @pytest.mark.parametrize("msi", ["s2-4", "oli4"])
