@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--sizes must be multiples of 4, at least 16")
     use_threads(args.threads)
     from s3rnet.baselines import get_method
-    from s3rnet.consistency import DEFAULT_PROJECTION_FACTOR, project_onto_inputs
+    from s3rnet.consistency import project_onto_inputs
     from s3rnet.data import load_scene
     from s3rnet.degrade import simulate
     from s3rnet.inference import CheckpointMethod
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     partner_name = blended.ensemble["method"]
     partner = get_method(partner_name)
     grid = synthetic_grid_name(blended.metadata)
-    factor = float((blended.projection or {}).get("factor", DEFAULT_PROJECTION_FACTOR))
+    factor = blended.projection_factor
     projected = f"then projected with factor {factor:g}" if blended.projection else "not projected"
     print(f"{args.checkpoint}: network alone vs as published (blended with {partner_name} at weight "
           f"{blended.ensemble['weight']:g}, {projected}); synthetic:{args.seed} on grid {grid}, MSI "

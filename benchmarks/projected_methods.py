@@ -31,14 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snrs", type=float, nargs="+", default=[float("inf"), 35.0, 15.0], help="LR-HSI SNRs (dB; inf: none)")
     args = parser.parse_args(argv)
     from s3rnet.baselines import get_method
-    from s3rnet.consistency import DEFAULT_PROJECTION_FACTOR, lrhsi_noise_power, project_onto_inputs
+    from s3rnet.consistency import lrhsi_noise_power, project_onto_inputs
     from s3rnet.data import load_scene, split_region
     from s3rnet.degrade import simulate
     from s3rnet.inference import CheckpointMethod, prepare_scene
     from s3rnet.metrics import psnr, sam
 
     network = CheckpointMethod(args.checkpoint or f"lite-{args.msi}", device="cpu")
-    factor = float((network.metadata.get("projection") or {}).get("factor", DEFAULT_PROJECTION_FACTOR))
+    factor = network.projection_factor
     region = prepare_scene(split_region(load_scene("indian_pines"), args.region), network.metadata)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     print(f"Indian Pines {args.region} region on {network.name}'s grid, MSI {args.msi}, box PSF, ratio 4, noise seed 0; "

@@ -77,8 +77,17 @@ def _separable(cube: np.ndarray, rows_op: sparse.spmatrix, cols_op: sparse.spmat
     return np.moveaxis((cols_op @ by_column).reshape(cols_op.shape[0], -1, bands), 0, 1)
 
 
-def _blur_decimate(cube: np.ndarray, rows_op: sparse.spmatrix, cols_op: sparse.spmatrix) -> np.ndarray:
-    return _separable(cube, rows_op, cols_op)
+def check_factor(factor: object) -> float:
+    """``factor`` as a float when it is a finite number > 0 (``k`` of the module docstring).
+
+    Raises
+    ------
+    ConfigError
+        Otherwise, saying so.
+    """
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < np.inf:
+        raise ConfigError(f"the projection's noise factor must be a finite number > 0, got {factor!r}")
+    return float(factor)
 
 
 def lrhsi_noise_power(inputs: FusionInputs) -> float:
@@ -111,7 +120,7 @@ def lrhsi_noise_power(inputs: FusionInputs) -> float:
         return float(np.mean(noise_variances(*estimate_noise(pixels))))
     rows_op, cols_op = _operators(inputs)
     response = np.asarray(inputs.srf, dtype=np.float64)
-    disagreement = lrhsi @ response.T - _blur_decimate(inputs.hrmsi.astype(np.float64), rows_op, cols_op)
+    disagreement = lrhsi @ response.T - _separable(inputs.hrmsi.astype(np.float64), rows_op, cols_op)
     return float(np.sum(np.mean(np.square(disagreement), axis=(0, 1))) / np.sum(np.square(response)))
 
 
@@ -165,15 +174,14 @@ def project_onto_inputs(
     -------
     ndarray, shape (H, W, C), float32
     """
-    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < np.inf:
-        raise ConfigError(f"the projection's noise factor must be a finite number > 0, got {factor!r}")
+    check_factor(factor)
     rows_op, cols_op = _operators(inputs)
     response = None if inputs.srf is None else np.asarray(inputs.srf, dtype=np.float64)
     rows_adjoint, cols_adjoint = rows_op.T.tocsr(), cols_op.T.tocsr()
     gain = float(rows_op[0].power(2).sum() * cols_op[0].power(2).sum())
 
     def forward(cube: np.ndarray) -> list[np.ndarray]:
-        low = _blur_decimate(cube, rows_op, cols_op)
+        low = _separable(cube, rows_op, cols_op)
         return [low] if response is None else [low, cube @ response.T]
 
     def adjoint(parts: list[np.ndarray]) -> np.ndarray:
@@ -216,4 +224,4 @@ def project_onto_inputs(
     return (estimate + adjoint(solution)).astype(np.float32)
 
 
-__all__ = ["DEFAULT_PROJECTION_FACTOR", "ITERATIONS", "TOLERANCE", "damping", "lrhsi_noise_power", "project_onto_inputs"]
+__all__ = ["DEFAULT_PROJECTION_FACTOR", "ITERATIONS", "TOLERANCE", "check_factor", "damping", "lrhsi_noise_power", "project_onto_inputs"]

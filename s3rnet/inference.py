@@ -273,6 +273,12 @@ class CheckpointMethod:
         return Path(self.metadata["source"]).stem
 
     @property
+    def projection_factor(self) -> float:
+        """The noise factor of the checkpoint's projection (:data:`DEFAULT_PROJECTION_FACTOR` when
+        its sidecar has none), used whenever this method projects."""
+        return float((self.metadata.get("projection") or {}).get("factor", DEFAULT_PROJECTION_FACTOR))
+
+    @property
     def estimate(self) -> str | None:
         """The classical method the network corrects, or None."""
         return self.metadata.get("estimate")
@@ -327,10 +333,10 @@ class CheckpointMethod:
         if self.ensemble is not None:
             result.cube, result.ensemble = self._blend(result.cube, model_inputs)
         if self.project or self.projection is not None:
-            factor = float((self.metadata.get("projection") or {}).get("factor", DEFAULT_PROJECTION_FACTOR))
             noise_power = lrhsi_noise_power(model_inputs)
-            result.cube = project_onto_inputs(result.cube, model_inputs, factor=factor, noise_power=noise_power)
-            result.projection = {"factor": factor, "noise_power": noise_power}
+            result.cube = project_onto_inputs(result.cube, model_inputs, factor=self.projection_factor,
+                                              noise_power=noise_power)
+            result.projection = {"factor": self.projection_factor, "noise_power": noise_power}
         return result
 
     def _blend(self, cube: np.ndarray, inputs: FusionInputs) -> tuple[np.ndarray, dict]:

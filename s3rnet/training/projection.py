@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..consistency import lrhsi_noise_power, project_onto_inputs
+from ..consistency import check_factor, lrhsi_noise_power, project_onto_inputs
 from ..errors import ConfigError
 from ..inference import CheckpointMethod
 from ..metrics import psnr, sam
@@ -78,9 +78,7 @@ def choose_projection(scores: dict[float | None, dict]) -> float | None:
 def write_projection_checkpoint(source: str | os.PathLike, target: str | os.PathLike, projection: dict) -> Path:
     """Copy a model checkpoint to ``target`` with ``projection`` (``factor`` > 0 and how it was
     chosen: ``chosen_on``, ``scores``) in its sidecar; returns the new weights file."""
-    factor = projection.get("factor")
-    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 0:
-        raise ConfigError(f"a projection's factor must be a number > 0, got {factor!r}")
+    check_factor(projection.get("factor"))
     return copy_checkpoint_with(source, target, "projection", dict(projection))
 
 
