@@ -26,7 +26,7 @@ from .scenes import RATIO, cut_region, region_box
 FAST_BASELINES = ("bicubic", "gsa", "mtf-glp-hpm")
 # Offered, off at start-up: fast, and the one to compare with on noisy inputs.
 EXTRA_BASELINES = ("hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid")
-SLOW_BASELINES = ("cnmf", "hysime-wiener-cnmf")
+SLOW_BASELINES = ("cnmf", "hysime-wiener-cnmf", "pca-wiener-cnmf")
 MODEL = "s3rnet"
 METHOD_LABELS = {"s3rnet": "S3RNet", **{name: info.label for name, info in library.METHOD_INFO.items()}}
 TRUTH = "ground truth"

@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from .baselines.hysime_gsa import estimate_noise, noise_variances, wavelength_order
+from .baselines.noise import lrhsi_noise_power
 from .degrade import psf_matrix
 from .errors import ConfigError
 from .fusion import FusionInputs
@@ -88,40 +88,6 @@ def check_factor(factor: object) -> float:
     if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < np.inf:
         raise ConfigError(f"the projection's noise factor must be a finite number > 0, got {factor!r}")
     return float(factor)
-
-
-def lrhsi_noise_power(inputs: FusionInputs) -> float:
-    """The LR-HSI's noise power per value (white noise, in the inputs' units), from the inputs alone.
-
-    With an MSI response, from what the two images disagree on: a noise-free pair satisfies
-    ``R X_h = S B X_m``, so with a noise-free HR-MSI the mean square of ``R X_h - S B X_m`` over
-    LR pixels and MSI bands is ``sigma^2 * ||R||_F^2 / M``. Without a response, HySime's
-    regression of each band on its neighbours (:func:`s3rnet.baselines.hysime_gsa.estimate_noise`),
-    which also counts what the neighbours cannot predict as noise.
-
-    Parameters
-    ----------
-    inputs : FusionInputs
-
-    Returns
-    -------
-    float
-        ``sigma^2``, at least 0.
-
-    Notes
-    -----
-    Anything else that breaks ``R X_h = S B X_m`` counts as noise: HR-MSI noise, a response or
-    PSF that is not the one the images were made with, misregistration. That errs on the safe
-    side: more noise means a smaller change to the fused cube.
-    """
-    lrhsi = inputs.lrhsi.astype(np.float64)
-    if inputs.srf is None:
-        pixels, _ = wavelength_order(lrhsi, inputs.wavelengths)
-        return float(np.mean(noise_variances(*estimate_noise(pixels))))
-    rows_op, cols_op = _operators(inputs)
-    response = np.asarray(inputs.srf, dtype=np.float64)
-    disagreement = lrhsi @ response.T - _separable(inputs.hrmsi.astype(np.float64), rows_op, cols_op)
-    return float(np.sum(np.mean(np.square(disagreement), axis=(0, 1))) / np.sum(np.square(response)))
 
 
 def damping(residual: np.ndarray, noise_power: float, gain: float, factor: float) -> np.ndarray:

@@ -28,7 +28,7 @@ from .metrics import Scorer, Scores
 
 DEFAULT_METHODS = (
     "bicubic", "gsa", "mtf-glp-hpm", "cnmf",
-    "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid", "hysime-wiener-cnmf",
+    "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid", "hysime-wiener-cnmf", "pca-wiener-cnmf",
 )
 # The --methods value that asks for every registered method (S3RNet too with a checkpoint).
 ALL_METHODS = "all"

@@ -64,7 +64,7 @@ from .response import (
 
 ProgressCallback = Callable[[float, str], None]
 
-# Methods that run tile by tile; every other registered method (CNMF and its denoised form, which
+# Methods that run tile by tile; every other registered method (CNMF and its denoised forms, which
 # unmix the scene as one) runs on the whole scene, up to WHOLE_SCENE_PIXELS.
 TILED_METHODS = (
     "bicubic", "gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid",

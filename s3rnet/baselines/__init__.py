@@ -15,6 +15,7 @@ from ..errors import ConfigError
 from ..fusion import FusionInputs
 from . import (
     bicubic, cnmf, gsa, hysime_gsa, hysime_mtf, hysime_wiener_cnmf, hysime_wiener_hybrid, hysime_wiener_mtf, mtf_glp_hpm,
+    pca_wiener_cnmf,
 )
 
 FusionMethod = Callable[[FusionInputs], np.ndarray]
@@ -52,6 +53,7 @@ METHODS: dict[str, FusionMethod] = {
     "hysime-wiener-mtf": hysime_wiener_mtf.fuse,
     "hysime-wiener-hybrid": hysime_wiener_hybrid.fuse,
     "hysime-wiener-cnmf": hysime_wiener_cnmf.fuse,
+    "pca-wiener-cnmf": pca_wiener_cnmf.fuse,
 }
 
 METHOD_INFO: dict[str, MethodInfo] = {
@@ -115,6 +117,15 @@ METHOD_INFO: dict[str, MethodInfo] = {
         "CNMF on the LR-HSI denoised as in HySime-Wiener-MTF: endmembers extracted from denoised "
         "spectra, so the unmixing's detail in every band survives noise in the LR-HSI.",
         "J. M. Bioucas-Dias, J. M. P. Nascimento, IEEE TGRS 46(8), 2008; N. Yokoya, T. Yairi, "
+        "A. Iwasaki, IEEE TGRS 50(2), 2012.",
+        needs_srf=True,
+    ),
+    "pca-wiener-cnmf": MethodInfo(
+        "PCA-Wiener-CNMF",
+        "CNMF on the LR-HSI denoised in its principal components: those above the noise power "
+        "that the LR-HSI and the HR-MSI disagree on are kept, the rest by a Wiener gain; plain "
+        "CNMF on clean inputs.",
+        "V. A. Marchenko, L. A. Pastur, Math. USSR-Sbornik 1(4), 1967; N. Yokoya, T. Yairi, "
         "A. Iwasaki, IEEE TGRS 50(2), 2012.",
         needs_srf=True,
     ),
