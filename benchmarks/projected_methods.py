@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", default="val", help="region of Indian Pines' declared split")
     parser.add_argument("--msi", default="oli4")
     parser.add_argument("--checkpoint", help="default: the published lite checkpoint of the MSI")
-    parser.add_argument("--methods", default="mtf-glp-hpm,cnmf,hysime-wiener-hybrid,hysime-wiener-cnmf",
+    parser.add_argument("--methods", default="mtf-glp-hpm,cnmf,hysime-wiener-hybrid,hysime-wiener-cnmf,pca-wiener-cnmf",
                         help="comma-separated baselines")
     parser.add_argument("--snrs", type=float, nargs="+", default=[float("inf"), 35.0, 15.0], help="LR-HSI SNRs (dB; inf: none)")
     args = parser.parse_args(argv)

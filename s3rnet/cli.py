@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "and write the checkpoint with that choice")
     ensemble.add_argument("--checkpoint", required=True, help="e.g. runs/lite-oli4/best.safetensors")
     ensemble.add_argument("--config", required=True, help="training config whose validation problems are used")
-    ensemble.add_argument("--method", default="hysime-wiener-cnmf", choices=tuple(METHODS), help="the classical partner")
+    ensemble.add_argument("--method", default="pca-wiener-cnmf", choices=tuple(METHODS), help="the classical partner")
     ensemble.add_argument("--out", required=True, help="checkpoint to write: OUT.safetensors + OUT.json (then publish it)")
 
     project = commands.add_parser(

@@ -213,8 +213,8 @@ def test_the_published_checkpoint_on_its_own_grid_in_tiles_equals_one_pass(tmp_p
 def test_a_pair_on_other_bands_is_fused_through_the_checkpoints_grid_and_keeps_its_bands(tmp_path, scene):
     """The network corrects HySime-Wiener-Hybrid on its 172-band grid; the correction comes back onto
     the pair's 200 bands, and bands the grid does not reach (water windows, past 2400 nm) hold
-    HySime-Wiener-Hybrid alone, exactly (the network alone: with its ensemble partner every band,
-    those too, is blended with HySime-Wiener-CNMF's)."""
+    HySime-Wiener-Hybrid alone, exactly (the network alone: with the checkpoint's ensemble partner,
+    every band, those too, is blended with the partner's)."""
     from s3rnet.fuse import write_example_pair
 
     lr, hr, simulation = write_example_pair(tmp_path, msi="oli4", shift=(0.0, 0.0), size=96)
