@@ -120,7 +120,7 @@ display(pd.DataFrame({f"{CHECKPOINTS[msi]} ({msi})": {**summary, "estimate": sum
 test region of Indian Pines (never used in training or model selection), box PSF, ratio 4, the
 Landsat-8 OLI 4-band and 6-band MSI, clean (Table I) and with AWGN at 35 and 15 dB on the LR-HSI
 (Table II). S3RNet is the published `lite` network of each MSI (the table above says what each
-was trained on) as published: its output blended with a classical method's, HySime-Wiener-CNMF, at
+was trained on) as published: its output blended with a classical method's, PCA-Wiener-CNMF, at
 the share its sidecar records (`"ensemble"`, chosen on validation data by `python -m s3rnet
 ensemble`), because the two make different errors, then projected onto its inputs as far as their
 estimated noise allows (`"projection"`, `python -m s3rnet project`: degraded again, the result
