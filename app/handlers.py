@@ -112,9 +112,15 @@ def checkpoint_summary(name: str | None) -> str:
     ensemble = meta.get("ensemble")
     if ensemble:
         label = METHOD_LABELS.get(ensemble["method"], ensemble["method"])
-        summary += (f". Its output is blended with {label}'s ({100 * ensemble['weight']:.0f}% {label}, "
-                    f"{100 * (1 - ensemble['weight']):.0f}% network; the share was chosen on validation data), "
-                    f"because the two make different errors; the SSAWB weights are the network's.")
+        if ensemble.get("share") == "consistency":
+            summary += (f". Its output is blended with {label}'s (at least {100 * ensemble['weight']:.0f}% {label}, the "
+                        f"share chosen on validation data, and more on a scene whose inputs {label}'s output reproduces "
+                        f"better than the network's), because the two make different errors; the SSAWB weights are the "
+                        f"network's.")
+        else:
+            summary += (f". Its output is blended with {label}'s ({100 * ensemble['weight']:.0f}% {label}, "
+                        f"{100 * (1 - ensemble['weight']):.0f}% network; the share was chosen on validation data), "
+                        f"because the two make different errors; the SSAWB weights are the network's.")
     if meta.get("projection"):
         summary += (" Then the output is corrected towards what reproduces its two inputs, as far as their estimated "
                     "noise allows.")

@@ -54,6 +54,10 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _PICKLE_PROTOCOLS = (2, 3, 4, 5)
 # Two wavelength grids whose band centres differ by more than this (nm) are different grids.
 _WAVELENGTH_TOLERANCE_NM = 1.0
+# How an ensemble's partner share is set (the sidecar's ``"ensemble"``): its weight on every scene,
+# or that weight raised on each scene as far as the inputs show that the partner explains them
+# better (:func:`s3rnet.consistency.partner_share`).
+ENSEMBLE_SHARES = ("fixed", "consistency")
 
 
 class CheckpointError(S3RNetError):
@@ -484,10 +488,12 @@ def _check_ensemble(ensemble: Any, sidecar_file: Path) -> None:
 
     weight = ensemble.get("weight") if isinstance(ensemble, Mapping) else None
     method = ensemble.get("method") if isinstance(ensemble, Mapping) else None
-    if method not in METHODS or not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 <= weight <= 1:
+    share = ensemble.get("share", "fixed") if isinstance(ensemble, Mapping) else None
+    if (method not in METHODS or not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 <= weight <= 1
+            or share not in ENSEMBLE_SHARES):
         raise CheckpointError(
-            f"{sidecar_file}: its ensemble must name one of {', '.join(METHODS)} and a weight in [0, 1], "
-            f"got {ensemble!r}"
+            f"{sidecar_file}: its ensemble must name one of {', '.join(METHODS)}, a weight in [0, 1] and, "
+            f"when it has one, a share among {', '.join(ENSEMBLE_SHARES)}; got {ensemble!r}"
         )
 
 

@@ -26,6 +26,7 @@ def _shift(text: str) -> tuple[float, float]:
 
 def build_parser() -> argparse.ArgumentParser:
     from .baselines import METHODS
+    from .checkpoints import ENSEMBLE_SHARES
     from .degrade import MSI_RESPONSES, PSFS
     from .evaluation import ALL_METHODS, DEFAULT_METHODS
     from .models import list_presets
@@ -92,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     ensemble.add_argument("--checkpoint", required=True, help="e.g. runs/lite-oli4/best.safetensors")
     ensemble.add_argument("--config", required=True, help="training config whose validation problems are used")
     ensemble.add_argument("--method", default="pca-wiener-cnmf", choices=tuple(METHODS), help="the classical partner")
+    ensemble.add_argument("--share", default="fixed", choices=ENSEMBLE_SHARES,
+                          help="fixed: the chosen weight on every scene; consistency: the chosen weight as a floor, raised "
+                               "on each scene as far as the inputs show the partner explains them better")
     ensemble.add_argument("--out", required=True, help="checkpoint to write: OUT.safetensors + OUT.json (then publish it)")
 
     project = commands.add_parser(
@@ -190,7 +194,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"{name}: {reason}")
     ensemble = protocol.get("ensemble")
     if ensemble and ensemble["applied"]:
-        print(f"s3rnet: the network's output blended with {ensemble['method']} at weight {ensemble['weight']:g} "
+        raised = (f", raised from {ensemble['floor']:g} on this scene, whose inputs {ensemble['method']} reproduces "
+                  f"better (reliability {ensemble['reliability']:.2f})" if ensemble["weight"] > ensemble.get("floor", 1.0) else "")
+        print(f"s3rnet: the network's output blended with {ensemble['method']} at weight {ensemble['weight']:.3g}{raised} "
               f"(its checkpoint's ensemble; --network-alone for the network alone)")
     elif ensemble:
         print(f"s3rnet: not blended with its checkpoint's partner: {ensemble['why']}", file=sys.stderr)
@@ -239,15 +245,18 @@ def _ensemble(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     model, metadata = load_checkpoint(args.checkpoint)
     problems, _ = validation_problems(config, training_grid(config))
-    scores = ensemble_scores(model, problems, metadata["normalisation"], args.method, metadata.get("estimate"))
+    scores = ensemble_scores(model, problems, metadata["normalisation"], args.method, metadata.get("estimate"),
+                             share=args.share)
     chosen = choose_ensemble(scores)
     snrs = ", ".join("clean" if s == float("inf") else f"{s:g} dB" for s in config.val_snrs)
     chosen_on = (f"validation problems of {args.config} ({', '.join(dict.fromkeys(p.set for p in problems))}; "
                  f"synthetic split version {load_synthetic_split().version}; LR-HSI {snrs}; seed {config.val_seed})")
-    print(f"{args.checkpoint} blended with {args.method}, scored on the {chosen_on}; PSNR dB / SAM deg.\n")
+    shared = "" if args.share == "fixed" else " (the weight a floor, raised on each scene by consistency with its inputs)"
+    print(f"{args.checkpoint} blended with {args.method}{shared}, scored on the {chosen_on}; PSNR dB / SAM deg.\n")
     print("\n".join(ensemble_table(scores, chosen)))
     path = write_ensemble_checkpoint(args.checkpoint, args.out, {
-        "method": args.method, "weight": chosen, "chosen_on": chosen_on,
+        "method": args.method, "weight": chosen, **({} if args.share == "fixed" else {"share": args.share}),
+        "chosen_on": chosen_on,
         "scores": {f"{w:g}": {"psnr": round(v["psnr"], 4), "sam": round(v["sam"], 4)} for w, v in scores.items()},
     })
     print(f"\nwrote {path} (weight {chosen:g})")

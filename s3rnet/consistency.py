@@ -113,6 +113,71 @@ def damping(residual: np.ndarray, noise_power: float, gain: float, factor: float
     return np.maximum(factor * gain * noise_power / seen, _DAMPING_FLOOR * gain)
 
 
+def _input_residuals(cube: np.ndarray, inputs: FusionInputs, rows_op, cols_op) -> list[np.ndarray]:
+    """What ``cube`` leaves unexplained of each input: ``X_h - S B Y`` and, with a response, ``X_m - R Y``."""
+    cube = np.asarray(cube, dtype=np.float64)
+    parts = [inputs.lrhsi.astype(np.float64) - _separable(cube, rows_op, cols_op)]
+    if inputs.srf is not None:
+        parts.append(inputs.hrmsi.astype(np.float64) - cube @ np.asarray(inputs.srf, dtype=np.float64).T)
+    return parts
+
+
+def partner_share(
+    network: np.ndarray, partner: np.ndarray, inputs: FusionInputs, floor: float, noise_power: float | None = None,
+) -> dict[str, float]:
+    """The ensemble partner's share for one scene, from how well the two cubes reproduce its inputs.
+
+    Of the blends ``(1 - w) * network + w * partner``, the one that reproduces the inputs best
+    (least squares over the LR-HSI and the HR-MSI, each weighed by the inverse of its mean square)
+    has the share ``w_c`` (clipped to [0, 1]). Where the network explains the inputs worse than its
+    partner, as on a scene unlike those it learned from, the partner is likely the better guess of
+    what the inputs cannot see too, and its share is raised towards ``w_c``; it is never lowered
+    below ``floor``, the share chosen on validation data (on synthetic scenes ``w_c`` is about 0.05
+    and the blend at that share scores lower than at the validated one). The noise makes ``w_c``
+    unreliable (a partner that fitted the noise reproduces it better), so the share is
+
+    ``w = floor + s * max(0, w_c - floor)``,  ``s = max(0, 1 - sigma^2 / mean(r_h^2))``
+
+    with ``r_h`` the network's LR-HSI residual and ``sigma^2`` the LR-HSI's noise power: ``s`` is the
+    part of that residual that the noise does not explain (about 1 on clean inputs, about 0 at 15 dB).
+
+    Parameters
+    ----------
+    network, partner : ndarray, shape (H, W, C)
+        The two fused cubes, in the units of the inputs.
+    inputs : FusionInputs
+        Their inputs; without ``srf`` only the LR-HSI is compared.
+    floor : float
+        The lowest share, in [0, 1]: the share when the network explains the inputs as well as its
+        partner or better, or when the noise hides which does.
+    noise_power : float, optional
+        ``sigma^2``; estimated by :func:`lrhsi_noise_power` otherwise.
+
+    Returns
+    -------
+    dict
+        ``weight`` (the share ``w``), ``consistent`` (``w_c``), ``reliability`` (``s``) and ``floor``.
+
+    Notes
+    -----
+    Measured on the validation problems of ``configs/generalise-oli4-psnr.json``
+    (``python -m s3rnet ensemble --share consistency``, docs/synthetic.md "A share for each scene").
+    """
+    rows_op, cols_op = _operators(inputs)
+    residual = _input_residuals(network, inputs, rows_op, cols_op)
+    difference = [r - q for r, q in zip(residual, _input_residuals(partner, inputs, rows_op, cols_op))]
+    scale = [1.0 / max(float(np.mean(np.square(x.astype(np.float64)))), np.finfo(np.float64).tiny) / x.size
+             for x in (inputs.lrhsi, inputs.hrmsi)[: len(residual)]]
+    seen = sum(c * float(np.vdot(d, d)) for c, d in zip(scale, difference))
+    consistent = floor if seen <= 0 else float(np.clip(
+        sum(c * float(np.vdot(r, d)) for c, r, d in zip(scale, residual, difference)) / seen, 0.0, 1.0))
+    sigma2 = lrhsi_noise_power(inputs) if noise_power is None else float(noise_power)
+    power = float(np.mean(np.square(residual[0])))
+    reliability = max(0.0, 1.0 - sigma2 / power) if power > 0 else 0.0
+    return {"weight": floor + reliability * max(0.0, consistent - floor), "consistent": consistent,
+            "reliability": reliability, "floor": float(floor)}
+
+
 def project_onto_inputs(
     fused: np.ndarray, inputs: FusionInputs, factor: float = DEFAULT_PROJECTION_FACTOR, iterations: int = ITERATIONS,
     noise_power: float | None = None,
@@ -190,4 +255,7 @@ def project_onto_inputs(
     return (estimate + adjoint(solution)).astype(np.float32)
 
 
-__all__ = ["DEFAULT_PROJECTION_FACTOR", "ITERATIONS", "TOLERANCE", "check_factor", "damping", "lrhsi_noise_power", "project_onto_inputs"]
+__all__ = [
+    "DEFAULT_PROJECTION_FACTOR", "ITERATIONS", "TOLERANCE", "check_factor", "damping", "lrhsi_noise_power", "partner_share",
+    "project_onto_inputs",
+]

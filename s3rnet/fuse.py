@@ -1040,10 +1040,11 @@ def _run_whole(method: str, reader: PairReader, writer: RasterWriter, fit: Respo
 def _blend_partner(ensemble: dict, reader: PairReader, writer: RasterWriter, fit: ResponseFit, ratio: int, psf: str,
                    mtf: float, wavelengths: np.ndarray | None) -> dict:
     """Blend the network's output, already written, with its checkpoint's ensemble partner run on the
-    whole pair (:func:`s3rnet.inference.blend_outputs`); a pair above :data:`WHOLE_SCENE_PIXELS`
-    keeps the network's output alone, and the returned record says so, as when the partner fails."""
+    whole pair (:func:`s3rnet.inference.blend_with_partner`, with the pair's fitted response and
+    PSF); a pair above :data:`WHOLE_SCENE_PIXELS` keeps the network's output alone, and the
+    returned record says so, as when the partner fails."""
     from .baselines import get_method
-    from .inference import blend_outputs
+    from .inference import blend_with_partner
 
     big_h, big_w = reader.geometry.hr_shape
     record = {"method": ensemble["method"], "weight": ensemble["weight"]}
@@ -1051,13 +1052,15 @@ def _blend_partner(ensemble: dict, reader: PairReader, writer: RasterWriter, fit
         return record | {"applied": False, "why": (
             f"{ensemble['method']} runs on the whole scene, and {big_h}x{big_w} HR pixels is more than its limit of "
             f"{WHOLE_SCENE_PIXELS}: the output is the network's alone")}
+    inputs = _whole_scene_inputs(reader, fit, ratio, psf, mtf, wavelengths)
     try:
-        partner = get_method(ensemble["method"])(_whole_scene_inputs(reader, fit, ratio, psf, mtf, wavelengths))
+        partner = get_method(ensemble["method"])(inputs)
     except (S3RNetError, np.linalg.LinAlgError) as exc:
         return record | {"applied": False, "why": f"{ensemble['method']} failed on the pair ({exc}): the output is the network's alone"}
     if not np.isfinite(partner).all():
         return record | {"applied": False, "why": f"{ensemble['method']} gave non-finite values: the output is the network's alone"}
-    writer.write(0, 0, blend_outputs(writer.read(0, 0, big_h, big_w), partner, ensemble["weight"]))
+    blended, record = blend_with_partner(writer.read(0, 0, big_h, big_w), partner, inputs, ensemble)
+    writer.write(0, 0, blended)
     return record | {"applied": True}
 
 

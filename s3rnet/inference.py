@@ -24,8 +24,8 @@ import torch
 
 from .adaptation import ProgressCallback, adapt_model
 from .baselines import get_method
-from .checkpoints import CheckpointError, check_compatible, load_checkpoint
-from .consistency import DEFAULT_PROJECTION_FACTOR, lrhsi_noise_power, project_onto_inputs
+from .checkpoints import ENSEMBLE_SHARES, CheckpointError, check_compatible, load_checkpoint
+from .consistency import DEFAULT_PROJECTION_FACTOR, lrhsi_noise_power, partner_share, project_onto_inputs
 from .data import Scene, SpectralGrid, resample
 from .data.grids import FILL_EDGE_NM, FILL_GAP_NM
 from .degrade import InputNormalisation
@@ -35,7 +35,8 @@ from .estimates import ESTIMATES, classical_estimate
 from .fusion import FusionInputs
 
 __all__ = [
-    "ESTIMATES", "WEIGHTS_DIR", "CheckpointMethod", "ModelFusion", "ProgressCallback", "autocast", "blend_outputs",
+    "ENSEMBLE_SHARES", "ESTIMATES", "WEIGHTS_DIR", "CheckpointMethod", "ModelFusion", "ProgressCallback", "autocast",
+    "blend_outputs", "blend_with_partner",
     "checkpoint_grid", "classical_estimate", "fuse_with_model", "list_checkpoints", "prepare_scene",
     "resolve_checkpoint", "resolve_device", "run_model", "to_tensor",
 ]
@@ -158,6 +159,35 @@ def blend_outputs(network: np.ndarray, partner: np.ndarray, weight: float) -> np
     if not 0.0 <= weight <= 1.0:
         raise ConfigError(f"an ensemble weight must lie in [0, 1], got {weight!r}")
     return ((1.0 - weight) * network + weight * partner).astype(np.float32)
+
+
+def blend_with_partner(
+    network: np.ndarray, partner: np.ndarray, inputs: FusionInputs, ensemble: dict
+) -> tuple[np.ndarray, dict]:
+    """The blend of a network's cube and its partner's as a checkpoint's ``"ensemble"`` asks.
+
+    Parameters
+    ----------
+    network, partner : ndarray, shape (H, W, C)
+        Both in the units of ``inputs``.
+    inputs : FusionInputs
+        What both were fused from (read only by the ``"consistency"`` share).
+    ensemble : dict
+        ``method``, ``weight`` and optionally ``share`` (:data:`ENSEMBLE_SHARES`, ``"fixed"`` by
+        default): with ``"consistency"`` the weight is the floor of
+        :func:`s3rnet.consistency.partner_share`.
+
+    Returns
+    -------
+    cube : ndarray, shape (H, W, C), float32
+    record : dict
+        ``method``, ``weight`` (the share used) and, with ``"consistency"``, ``share``,
+        ``consistent``, ``reliability`` and ``floor``.
+    """
+    record = {"method": ensemble["method"], "weight": float(ensemble["weight"])}
+    if ensemble.get("share", "fixed") == "consistency":
+        record |= {"share": "consistency"} | partner_share(network, partner, inputs, floor=record["weight"])
+    return blend_outputs(network, partner, record["weight"]), record
 
 
 def resolve_checkpoint(name_or_path: str | Path) -> Path:
@@ -343,15 +373,16 @@ class CheckpointMethod:
         """The network's cube blended with the ensemble partner's, and what was done; the cube
         alone when the partner fails on these inputs, so that a classical method's failure does
         not take the network's output with it."""
-        method, weight = self.ensemble["method"], self.ensemble["weight"]
-        record = {"method": method, "weight": weight}
+        method = self.ensemble["method"]
+        record = {"method": method, "weight": self.ensemble["weight"]}
         try:
             partner = get_method(method)(inputs)
         except (S3RNetError, np.linalg.LinAlgError) as exc:
             return cube, record | {"applied": False, "why": f"{method} failed on these inputs ({exc}): the network alone"}
         if partner.shape != cube.shape or not np.isfinite(partner).all():
             return cube, record | {"applied": False, "why": f"{method} gave no finite cube of the network's shape: the network alone"}
-        return blend_outputs(cube, partner, weight), record | {"applied": True}
+        blended, record = blend_with_partner(cube, partner, inputs, self.ensemble)
+        return blended, record | {"applied": True}
 
     def __call__(self, inputs: FusionInputs) -> np.ndarray:
         return self.fuse(inputs).cube

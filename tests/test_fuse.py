@@ -235,8 +235,12 @@ def test_a_pair_on_other_bands_is_fused_through_the_checkpoints_grid_and_keeps_i
     if ensemble is not None:
         blended = fuse_pair(lr, hr, tmp_path / "blended.tif", checkpoint="lite-oli4", msi_response="oli4")
         partner = fuse_pair(lr, hr, tmp_path / "partner.tif", method=ensemble["method"], msi_response="oli4")
-        assert blended.report["method"]["ensemble"]["applied"] is True
-        expected = (1 - ensemble["weight"]) * fused + ensemble["weight"] * open_image(partner.output).read()
+        record = blended.report["method"]["ensemble"]
+        assert record["applied"] is True
+        # A checkpoint whose share is raised by consistency blends at this pair's share, never below its own.
+        weight = record["weight"]
+        assert weight == ensemble["weight"] if ensemble.get("share", "fixed") == "fixed" else weight >= ensemble["weight"]
+        expected = (1 - weight) * fused + weight * open_image(partner.output).read()
         np.testing.assert_allclose(open_image(blended.output).read(), expected, rtol=1e-5, atol=1e-6 * np.abs(base).max())
         # The checkpoint's projection is not applied to a real pair (the blend above is exact), and the
         # report says why.
@@ -433,6 +437,16 @@ def test_a_checkpoint_with_an_ensemble_partner_blends_it_on_the_whole_pair(tmp_p
     expected = 0.6 * open_image(alone.output).read() + 0.4 * open_image(partner.output).read()
     np.testing.assert_allclose(open_image(blended.output).read(), expected, rtol=1e-5, atol=1e-3)
     assert not any("blends in" in w for w in blended.report["warnings"])
+
+    # Raised by consistency with the pair (through its fitted response and PSF): a barely trained
+    # network explains the pair worse than CNMF, so CNMF's share rises above the floor.
+    raising = write_ensemble_checkpoint(tiny_checkpoint, tmp_path / "raising.safetensors",
+                                        {"method": "cnmf", "weight": 0.4, "share": "consistency"})
+    raised = fuse_pair(lr, hr, tmp_path / "raised.tif", checkpoint=str(raising), **common)
+    record = raised.report["method"]["ensemble"]
+    assert record["applied"] is True and record["floor"] == 0.4 and record["weight"] > 0.5
+    expected = (1 - record["weight"]) * open_image(alone.output).read() + record["weight"] * open_image(partner.output).read()
+    np.testing.assert_allclose(open_image(raised.output).read(), expected, rtol=1e-5, atol=1e-3)
 
     switched_off = fuse_pair(lr, hr, tmp_path / "off.tif", checkpoint=str(blended_checkpoint), ensemble=False, **common)
     np.testing.assert_array_equal(open_image(switched_off.output).read(), open_image(alone.output).read())

@@ -22,7 +22,7 @@ import torch
 from ..baselines import get_method
 from ..checkpoints import MODEL_KIND, CheckpointError, read_pair, weights_path, write_pair
 from ..errors import ConfigError
-from ..inference import blend_outputs, fuse_with_model
+from ..inference import ENSEMBLE_SHARES, blend_with_partner, fuse_with_model
 from ..metrics import psnr, sam
 from ..models import S3RNet
 from .validation import ValidationProblem, selection_score
@@ -39,6 +39,7 @@ def ensemble_scores(
     estimate: str | None = None,
     weights: tuple[float, ...] = ENSEMBLE_WEIGHTS,
     device: torch.device | None = None,
+    share: str = "fixed",
 ) -> dict[float, dict]:
     """The selection score of the blend of a network and a classical method at each weight.
 
@@ -57,6 +58,9 @@ def ensemble_scores(
         The partner's shares tried, each in [0, 1].
     device : torch.device, optional
         CPU by default.
+    share : {"fixed", "consistency"}
+        How the share is set on each problem (:func:`s3rnet.inference.blend_with_partner`): the
+        weight, or with ``"consistency"`` the weight as the floor of each problem's share.
 
     Returns
     -------
@@ -72,9 +76,11 @@ def ensemble_scores(
         other = method(inputs)
         truth = problem.simulation.truth
         if problem.scored is not None:
-            truth, network, other = truth[..., problem.scored], network[..., problem.scored], other[..., problem.scored]
+            truth = truth[..., problem.scored]
         for w in weights:
-            cube = blend_outputs(network, other, w)
+            cube, _ = blend_with_partner(network, other, inputs, {"method": partner, "weight": w, "share": share})
+            if problem.scored is not None:
+                cube = cube[..., problem.scored]
             by_weight[w].setdefault(problem.set, []).append({"psnr": psnr(truth, cube), "sam": sam(truth, cube)})
     return {w: selection_score(by_set) for w, by_set in by_weight.items()}
 
@@ -104,8 +110,8 @@ def write_ensemble_checkpoint(
     target : str or path
         Where the copy goes (a ``.safetensors`` path; its ``.json`` beside it).
     ensemble : dict
-        ``method`` (a registered classical method), ``weight`` (in [0, 1]) and how they were
-        chosen (``chosen_on``, ``scores``).
+        ``method`` (a registered classical method), ``weight`` (in [0, 1]), optionally ``share``
+        (:data:`s3rnet.inference.ENSEMBLE_SHARES`) and how they were chosen (``chosen_on``, ``scores``).
 
     Returns
     -------
@@ -115,6 +121,8 @@ def write_ensemble_checkpoint(
     get_method(ensemble["method"])
     if not 0.0 <= float(ensemble["weight"]) <= 1.0:
         raise ConfigError(f"an ensemble weight must lie in [0, 1], got {ensemble['weight']!r}")
+    if ensemble.get("share", "fixed") not in ENSEMBLE_SHARES:
+        raise ConfigError(f"an ensemble share must be one of {', '.join(ENSEMBLE_SHARES)}, got {ensemble['share']!r}")
     return copy_checkpoint_with(source, target, "ensemble", dict(ensemble))
 
 

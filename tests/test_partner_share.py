@@ -1,0 +1,121 @@
+"""The ensemble partner's share raised on each scene by how well each cube reproduces the inputs
+(s3rnet.consistency.partner_share), on real Indian Pines; the checkpoint that asks for it, the
+choice on validation data and the command line."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from s3rnet.baselines import get_method
+from s3rnet.checkpoints import CheckpointError, load_checkpoint
+from s3rnet.consistency import partner_share
+from s3rnet.degrade import simulate
+from s3rnet.errors import ConfigError
+from s3rnet.inference import CheckpointMethod, blend_outputs
+from s3rnet.training import ensemble_scores, training_grid, validation_problems, write_ensemble_checkpoint
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def simulated(region, snr_db=float("inf")):
+    return simulate(region.cube, region.wavelengths, region.fwhm, msi="oli4", lrhsi_snr_db=snr_db, seed=2)
+
+
+@pytest.fixture(scope="module")
+def clean(test_region):
+    simulation = simulated(test_region)
+    return simulation, get_method("gsa")(simulation.inputs())
+
+
+def test_the_cube_that_reproduces_the_inputs_takes_the_share(clean):
+    simulation, gsa = clean
+    inputs, truth = simulation.inputs(), simulation.truth
+    # The ground truth reproduces clean inputs exactly, GSA does not: as the partner the truth
+    # takes the whole share; as the network it keeps the floor.
+    towards_truth = partner_share(gsa, truth, inputs, floor=0.2)
+    assert towards_truth["consistent"] > 0.95 and towards_truth["reliability"] > 0.99
+    assert towards_truth["weight"] > 0.95
+    towards_gsa = partner_share(truth, gsa, inputs, floor=0.2)
+    assert towards_gsa["consistent"] < 0.05
+    assert towards_gsa["weight"] == pytest.approx(0.2)
+
+
+def test_noise_hides_which_cube_explains_the_inputs_and_the_share_stays_near_its_floor(test_region, clean):
+    simulation = simulated(test_region, snr_db=15)
+    inputs = simulation.inputs()
+    gsa = get_method("gsa")(inputs)
+    share = partner_share(gsa, simulation.truth, inputs, floor=0.2)
+    clean_share = partner_share(clean[1], clean[0].truth, clean[0].inputs(), floor=0.2)
+    assert share["reliability"] < 0.5 * clean_share["reliability"]
+    assert 0.2 <= share["weight"] < clean_share["weight"]
+    assert share["weight"] == pytest.approx(0.2 + share["reliability"] * max(0.0, share["consistent"] - 0.2))
+
+
+def test_a_checkpoint_that_raises_its_share_blends_at_the_scenes_share_and_says_so(smoke_run, clean, tmp_path):
+    _, checkpoint = smoke_run
+    target = write_ensemble_checkpoint(checkpoint, tmp_path / "raised.safetensors",
+                                       {"method": "gsa", "weight": 0.2, "share": "consistency"})
+    simulation, gsa = clean
+    inputs = simulation.inputs()
+    network = CheckpointMethod(checkpoint, device="cpu")(inputs)
+    result = CheckpointMethod(target, device="cpu").fuse(inputs)
+    record = result.ensemble
+    assert record["applied"] is True and record["share"] == "consistency" and record["floor"] == 0.2
+    # A network trained for 4 steps explains the inputs far worse than GSA: its partner's share rises.
+    assert record["weight"] > 0.5
+    assert record["weight"] == pytest.approx(partner_share(network, gsa, inputs, floor=0.2)["weight"], rel=1e-6)
+    np.testing.assert_allclose(result.cube, blend_outputs(network, gsa, record["weight"]), rtol=1e-5, atol=1e-4)
+
+
+def test_unknown_shares_are_refused_naming_the_sidecar(smoke_run, tmp_path):
+    _, checkpoint = smoke_run
+    with pytest.raises(ConfigError, match="share"):
+        write_ensemble_checkpoint(checkpoint, tmp_path / "bad.safetensors", {"method": "gsa", "weight": 0.2, "share": "magic"})
+    target = write_ensemble_checkpoint(checkpoint, tmp_path / "edited.safetensors", {"method": "gsa", "weight": 0.2})
+    sidecar = target.with_suffix(".json")
+    data = json.loads(sidecar.read_text())
+    data["ensemble"]["share"] = "per-pixel"
+    sidecar.write_text(json.dumps(data))
+    with pytest.raises(CheckpointError, match=r"edited\.json.*share"):
+        load_checkpoint(target)
+
+
+def test_validation_scores_a_raised_share_at_least_as_the_fixed_one_for_a_weak_network(smoke_run):
+    config, checkpoint = smoke_run
+    model, metadata = load_checkpoint(checkpoint)
+    problems, _ = validation_problems(config, training_grid(config))
+    args = (model, problems, metadata["normalisation"], "gsa", metadata.get("estimate"))
+    fixed = ensemble_scores(*args, weights=(0.0, 1.0))
+    raised = ensemble_scores(*args, weights=(0.0, 1.0), share="consistency")
+    assert raised[1.0]["psnr"] == pytest.approx(fixed[1.0]["psnr"])
+    assert raised[0.0]["psnr"] > fixed[0.0]["psnr"] + 1.0
+
+
+def test_cli_records_the_share_and_evaluate_prints_the_scenes_share(smoke_run, tmp_path):
+    _, checkpoint = smoke_run
+    out = tmp_path / "raised.safetensors"
+    chosen = subprocess.run(
+        [sys.executable, "-m", "s3rnet", "ensemble", "--checkpoint", str(checkpoint), "--config",
+         str(ROOT / "configs" / "smoke.json"), "--method", "gsa", "--share", "consistency", "--out", str(out)],
+        capture_output=True, text=True, check=False,
+    )
+    assert chosen.returncode == 0, chosen.stderr
+    assert load_checkpoint(out)[1]["ensemble"]["share"] == "consistency"
+    assert "raised on each scene by consistency" in chosen.stdout
+    floored = write_ensemble_checkpoint(checkpoint, tmp_path / "floored.safetensors",
+                                        {"method": "gsa", "weight": 0.2, "share": "consistency"})
+    evaluated = subprocess.run(
+        [sys.executable, "-m", "s3rnet", "evaluate", "--scene", "indian_pines", "--split", "test", "--msi", "oli4",
+         "--methods", "s3rnet", "--checkpoint", str(floored)],
+        capture_output=True, text=True, check=False,
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+    stated = re.search(r"blended with gsa at weight ([0-9.]+), raised from 0.2 on this scene", evaluated.stdout)
+    assert stated and float(stated.group(1)) > 0.5, evaluated.stdout
