@@ -459,6 +459,13 @@ def status_text(result: FusionResult, origin: str = "") -> str:
     adapt = ""
     if result.model is not None and getattr(result.model, "adapt_seconds", 0):
         adapt = f", S3RNet adapted to the scene in {result.model.adapt_seconds:.1f} s"
+    ensemble = result.protocol.get("ensemble")
+    if ensemble and ensemble.get("applied"):
+        label = METHOD_LABELS.get(ensemble["method"], ensemble["method"])
+        adapt += f", S3RNet blended with {label} at {100 * ensemble['weight']:.0f}%"
+        if ensemble["weight"] > ensemble.get("floor", 1.0):
+            adapt += (f" (raised from {100 * ensemble['floor']:.0f}%: {label}'s output reproduces this scene's inputs "
+                      f"better than the network's)")
     if result.protocol.get("projection"):
         adapt += ", S3RNet projected onto its inputs"
     lines = [

@@ -530,6 +530,8 @@ def test_fuse_and_spectrum_equal_the_cli(server, tmp_path, indian_pines):
     assert evaluation["protocol"]["lrhsi_snr_db"] == 30.0 and evaluation["protocol"]["psf"] == "gaussian"
     if CHECKPOINT:
         assert evaluation["protocol"]["projection"]["factor"] > 0 and "projected onto its inputs" in status
+        ensemble = evaluation["protocol"]["ensemble"]
+        assert ensemble["applied"] and f"blended with PCA-Wiener-CNMF at {100 * ensemble['weight']:.0f}%" in status
 
     values = client.predict(x=40, y=11, api_name="/spectrum")[0]
     region = split_region(indian_pines, "test")
