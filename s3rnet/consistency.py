@@ -113,13 +113,26 @@ def damping(residual: np.ndarray, noise_power: float, gain: float, factor: float
     return np.maximum(factor * gain * noise_power / seen, _DAMPING_FLOOR * gain)
 
 
-def _input_residuals(cube: np.ndarray, inputs: FusionInputs, rows_op, cols_op) -> list[np.ndarray]:
-    """What ``cube`` leaves unexplained of each input: ``X_h - S B Y`` and, with a response, ``X_m - R Y``."""
-    cube = np.asarray(cube, dtype=np.float64)
-    parts = [inputs.lrhsi.astype(np.float64) - _separable(cube, rows_op, cols_op)]
+def _forward(cube: np.ndarray, rows_op: sparse.spmatrix, cols_op: sparse.spmatrix,
+             response: np.ndarray | None) -> list[np.ndarray]:
+    """``A Y``: ``cube`` blurred and decimated (``S B Y``) and, with a response, seen by the MSI (``R Y``)."""
+    low = _separable(cube, rows_op, cols_op)
+    return [low] if response is None else [low, cube @ response.T]
+
+
+def _observed(inputs: FusionInputs) -> list[np.ndarray]:
+    """``b``: the LR-HSI and, with a response, the HR-MSI, in float64."""
+    observed = [inputs.lrhsi.astype(np.float64)]
     if inputs.srf is not None:
-        parts.append(inputs.hrmsi.astype(np.float64) - cube @ np.asarray(inputs.srf, dtype=np.float64).T)
-    return parts
+        observed.append(inputs.hrmsi.astype(np.float64))
+    return observed
+
+
+def _input_residuals(cube: np.ndarray, inputs: FusionInputs, rows_op, cols_op) -> list[np.ndarray]:
+    """What ``cube`` leaves unexplained of each input, ``b - A Y``."""
+    response = None if inputs.srf is None else np.asarray(inputs.srf, dtype=np.float64)
+    modelled = _forward(np.asarray(cube, dtype=np.float64), rows_op, cols_op, response)
+    return [b - a for b, a in zip(_observed(inputs), modelled)]
 
 
 def partner_share(
@@ -212,8 +225,7 @@ def project_onto_inputs(
     gain = float(rows_op[0].power(2).sum() * cols_op[0].power(2).sum())
 
     def forward(cube: np.ndarray) -> list[np.ndarray]:
-        low = _separable(cube, rows_op, cols_op)
-        return [low] if response is None else [low, cube @ response.T]
+        return _forward(cube, rows_op, cols_op, response)
 
     def adjoint(parts: list[np.ndarray]) -> np.ndarray:
         cube = _separable(parts[0], rows_adjoint, cols_adjoint)
@@ -223,10 +235,7 @@ def project_onto_inputs(
         return float(sum(np.vdot(x, y) for x, y in zip(a, b)))
 
     estimate = np.asarray(fused, dtype=np.float64)
-    observed = [inputs.lrhsi.astype(np.float64)]
-    if response is not None:
-        observed.append(inputs.hrmsi.astype(np.float64))
-    residual = [b - a for b, a in zip(observed, forward(estimate))]
+    residual = _input_residuals(estimate, inputs, rows_op, cols_op)
     sigma2 = lrhsi_noise_power(inputs) if noise_power is None else float(noise_power)
     diagonal = [damping(residual[0], sigma2, gain, factor)]
     if response is not None:
