@@ -65,7 +65,8 @@ def reduced_resolution_problem(
     lrhsi, hrmsi = scales.normalise(inputs.lrhsi[:h, :w], inputs.hrmsi[: h * ratio, : w * ratio])
     low = spatial_degrade(np.ascontiguousarray(lrhsi), ratio, inputs.psf, inputs.mtf)
     high = spatial_degrade(np.ascontiguousarray(hrmsi), ratio, inputs.psf, inputs.mtf)
-    guess = None if estimate is None else classical_estimate(estimate, low, high, ratio, inputs.psf, inputs.wavelengths, inputs.srf)
+    guess = None if estimate is None else classical_estimate(
+        estimate, low, high, ratio, inputs.psf, inputs.wavelengths, inputs.srf, scales)
     return low, high, np.ascontiguousarray(lrhsi), guess
 
 

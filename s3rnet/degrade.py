@@ -609,5 +609,11 @@ class InputNormalisation:
         """A ground truth (H, W, C) in the units the network sees (for training targets)."""
         return (truth - self.hsi_offset) / self.hsi_scale
 
+    def response(self, srf: np.ndarray) -> np.ndarray:
+        """An MSI response (M, C) that maps the normalised LR-HSI's values to the normalised HR-MSI's:
+        ``srf[m, l] * hsi_scale[l] / msi_scale[m]`` (exact without offsets; with ``"minmax"``'s shared
+        offset, when each response row sums to 1)."""
+        return np.asarray(srf, dtype=np.float64) * self.hsi_scale[None, :] / self.msi_scale[:, None]
+
     def denormalise(self, fused: np.ndarray) -> np.ndarray:
         return fused * self.hsi_scale + self.hsi_offset

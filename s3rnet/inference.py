@@ -113,7 +113,7 @@ def run_model(
     extra = {}
     if estimate is not None:
         extra["estimate"] = to_tensor(
-            classical_estimate(estimate, low, high, inputs.ratio, inputs.psf, inputs.wavelengths, inputs.srf), device
+            classical_estimate(estimate, low, high, inputs.ratio, inputs.psf, inputs.wavelengths, inputs.srf, scales), device
         )
     was_training = model.training
     model.eval()

@@ -322,9 +322,9 @@ def test_hybrid_gains_on_noisy_inputs_keeps_clean_ones_and_needs_the_response(te
     )
 
 
-def test_only_the_hybrid_estimate_is_given_the_response(test_region):
+def test_only_the_estimates_that_need_the_response_are_given_it(test_region):
     """Networks correcting GSA were trained on estimates made without the response (GSA then pairs
-    bands by correlation); the hybrid's estimate needs it."""
+    bands by correlation); the hybrid's estimate needs it (PCA-Wiener-CNMF's too, below)."""
     from s3rnet.estimates import classical_estimate
 
     simulation = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="oli4", lrhsi_snr_db=15)
@@ -335,6 +335,28 @@ def test_only_the_hybrid_estimate_is_given_the_response(test_region):
     hybrid = classical_estimate("hysime-wiener-hybrid", lr, hr, 4, "box", wl, srf)
     np.testing.assert_array_equal(hybrid, METHODS["hysime-wiener-hybrid"](simulation.inputs()))
     assert not np.array_equal(hybrid, classical_estimate("hysime-wiener-hybrid", lr, hr, 4, "box", wl))
+
+
+def test_the_coupled_estimate_reads_the_response_in_the_units_of_the_normalised_images(test_region):
+    """PCA-Wiener-CNMF ties the two images by ``R X_h = X_m``; each is normalised by its own scale,
+    so the response must be rescaled with them. Measured when written (oli4, test region, clean):
+    31.40 dB in the scene's units, 31.26 on the normalised images with the rescaled response, 10.22
+    with the response as measured (the mismatch is read as noise and CNMF couples wrong values)."""
+    from s3rnet.degrade import InputNormalisation
+    from s3rnet.estimates import classical_estimate
+
+    simulation = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="oli4")
+    inputs, truth = simulation.inputs(), simulation.truth
+    scales = InputNormalisation.fit(inputs.lrhsi, inputs.hrmsi, "global")
+    low, high = scales.normalise(inputs.lrhsi, inputs.hrmsi)
+    in_units = metrics.psnr(truth, METHODS["pca-wiener-cnmf"](inputs))
+    rescaled = metrics.psnr(truth, scales.denormalise(
+        classical_estimate("pca-wiener-cnmf", low, high, 4, "box", test_region.wavelengths, simulation.srf, scales)))
+    as_measured = metrics.psnr(truth, scales.denormalise(
+        METHODS["pca-wiener-cnmf"](dataclasses.replace(inputs, lrhsi=low, hrmsi=high))))
+    assert rescaled > in_units - 0.3 and as_measured < rescaled - 10.0, (in_units, rescaled, as_measured)
+    with pytest.raises(ConfigError, match="needs the images' normalisation"):
+        classical_estimate("pca-wiener-cnmf", low, high, 4, "box", test_region.wavelengths, simulation.srf)
 
 
 # --------------------------------------------------------------------------------------------

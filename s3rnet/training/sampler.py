@@ -147,7 +147,7 @@ def _degrade(
     sample = [low, high, scales.normalise_truth(truth)]
     estimate = estimate_name(config.skip)
     if estimate is not None:
-        sample.append(classical_estimate(estimate, low, high, config.ratio, config.psf, wavelengths, srf))
+        sample.append(classical_estimate(estimate, low, high, config.ratio, config.psf, wavelengths, srf, scales))
     if config.context_size > config.patch_size:
         sample = crop_sample(sample, config.patch_size, config.ratio, rng)
     return sample, snr_db
