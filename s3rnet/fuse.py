@@ -645,6 +645,10 @@ def checkpoint_fit(metadata: dict, *, bands: int, wavelengths: np.ndarray | None
     """
     from .checkpoints import CheckpointError, check_compatible
 
+    estimate = metadata.get("estimate")
+    if estimate is not None and estimate not in TILED_METHODS:
+        return False, (f"its network corrects {estimate}, which unmixes the scene as one; fuse runs a network "
+                       f"tile by tile, on the estimates that do too ({', '.join(TILED_METHODS)})"), None
     if metadata.get("wavelengths_nm") is not None and wavelengths is None:
         return False, "the pair's HSI has no wavelengths to compare with the checkpoint's", None
     try:

@@ -17,7 +17,7 @@ import pytest
 from rasterio.transform import Affine
 from rasterio.crs import CRS
 
-from s3rnet.checkpoints import checkpoint_metadata, save_checkpoint
+from s3rnet.checkpoints import CheckpointError, checkpoint_metadata, save_checkpoint
 from s3rnet.degrade import simulate
 from s3rnet.errors import ConfigError, ResponseRangeError, SceneFormatError, ShapeError
 from s3rnet.fuse import REAL_PAIR_PROJECTION, fuse_pair, pair_geometry
@@ -187,6 +187,26 @@ def test_a_checkpoint_correcting_gsa_gets_the_estimate_it_was_trained_on(tmp_pat
     fused = open_image(fuse_pair(lr, hr, tmp_path / "out.tif", checkpoint=str(checkpoint), msi_response="oli4").output).read()
     evaluated = CheckpointMethod(str(checkpoint)).fuse(sim.inputs()).cube
     assert np.abs(fused - evaluated).max() <= 1e-2 * np.abs(evaluated).max()
+
+
+def test_a_checkpoint_correcting_an_estimate_of_the_whole_scene_is_refused_with_the_reason(tmp_path, scene, clean):
+    """PCA-Wiener-CNMF unmixes the scene as one, and fuse runs a network tile by tile; such a
+    checkpoint still fuses through ``evaluate`` (whole scenes), and fuse says why it cannot."""
+    from s3rnet.degrade import spectral_response
+
+    model = build_model("tiny", 200, 4, skip="estimate")
+    metadata = checkpoint_metadata(
+        preset="tiny", model_config=model.config.__dict__, wavelengths=scene.wavelengths, fwhm=scene.fwhm,
+        msi="oli4", srf=spectral_response("oli4", scene.wavelengths, scene.fwhm), psf="box", ratio=4,
+        normalisation="global", training={"scene": "none (untrained)"}, steps=0, validation=None,
+        estimate="pca-wiener-cnmf",
+    )
+    checkpoint = save_checkpoint(tmp_path / "tiny-cnmf", model, metadata)
+    assert np.isfinite(CheckpointMethod(str(checkpoint)).fuse(clean.inputs()).cube).all()
+    lr, hr = write_pair(tmp_path, clean, scene)
+    with pytest.raises(CheckpointError, match=r"corrects pca-wiener-cnmf, which unmixes the scene as one; fuse runs a "
+                                              r"network tile by tile"):
+        fuse_pair(lr, hr, tmp_path / "out.tif", checkpoint=str(checkpoint), msi_response="oli4")
 
 
 def test_the_published_checkpoint_on_its_own_grid_in_tiles_equals_one_pass(tmp_path):
