@@ -49,3 +49,30 @@ def timed(function: Callable[[int], Output], repeats: int) -> tuple[list[float],
         output = function(index)
         seconds.append(time.perf_counter() - start)
     return seconds, output
+
+
+def partner_study_parser(doc: str) -> argparse.ArgumentParser:
+    """An argument parser for a study of a network and its ensemble partner on a config's
+    validation problems: ``--config``, ``--checkpoint``, ``--partner``, ``--snr``, ``--threads``."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True, help="training config whose validation problems are used")
+    parser.add_argument("--checkpoint", required=True, help="its network is used alone (paths or published names)")
+    parser.add_argument("--partner", default="pca-wiener-cnmf", help="a registered classical method")
+    parser.add_argument("--snr", nargs="+", default=["clean", "35", "15"], help="LR-HSI SNRs (dB, or clean)")
+    parser.add_argument("--threads", type=int, default=1)
+    return parser
+
+
+def partner_study(args: argparse.Namespace) -> tuple[list, Callable, Callable]:
+    """The validation problems of ``args.config`` at ``args.snr``, the checkpoint's network alone
+    and the partner (each called on ``FusionInputs``), with torch on ``args.threads`` threads."""
+    import torch
+
+    from s3rnet.baselines import get_method
+    from s3rnet.inference import CheckpointMethod
+    from s3rnet.training import load_config, training_grid, validation_problems
+
+    torch.set_num_threads(args.threads)
+    config = load_config(args.config, val_snr_db=[None if s == "clean" else float(s) for s in args.snr])
+    problems, _ = validation_problems(config, training_grid(config))
+    return problems, CheckpointMethod(args.checkpoint, device="cpu", ensemble=False), get_method(args.partner)

@@ -19,36 +19,22 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-import numpy as np
+from _harness import partner_study, partner_study_parser
 
 SHARES = tuple(round(0.05 * i, 2) for i in range(21))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", required=True, help="training config whose validation problems are used")
-    parser.add_argument("--checkpoint", required=True, help="its network is used alone (paths or published names)")
-    parser.add_argument("--partner", default="pca-wiener-cnmf", help="a registered classical method")
+    parser = partner_study_parser(__doc__)
     parser.add_argument("--floor", type=float, required=True, help="the validated share, in [0, 1]")
-    parser.add_argument("--snr", nargs="+", default=["clean", "35", "15"], help="LR-HSI SNRs (dB, or clean)")
-    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    import torch
-
-    from s3rnet.baselines import get_method
     from s3rnet.consistency import lrhsi_noise_power, partner_share, project_onto_inputs
-    from s3rnet.inference import CheckpointMethod, blend_outputs
+    from s3rnet.inference import blend_outputs
     from s3rnet.metrics import psnr, sam
-    from s3rnet.training import load_config, training_grid, validation_problems
 
-    torch.set_num_threads(args.threads)
-    snrs = [None if s == "clean" else float(s) for s in args.snr]
-    config = load_config(args.config, val_snr_db=snrs)
-    problems, _ = validation_problems(config, training_grid(config))
-    network, partner = CheckpointMethod(args.checkpoint, device="cpu", ensemble=False), get_method(args.partner)
+    problems, network, partner = partner_study(args)
     print(f"{args.checkpoint}'s network and {args.partner}, validation problems of {args.config}, floor "
           f"{args.floor:g}; PSNR dB / SAM deg after projection (noise factor 16)\n")
     print("| problem | best share | w_c | s | share | at the floor | at the share |")

@@ -122,7 +122,7 @@ class TrainConfig:
         Save the training state every this many steps (and after the last one).
     seed : int
         Seed of the initial weights and of every random draw of the run.
-    skip : {"none", "bicubic", "gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid"}
+    skip : {"none", "bicubic", "gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid", "pca-wiener-cnmf"}
         Global skip (:class:`s3rnet.models.S3RNetConfig`): none (the paper), the bicubic
         upsampling of the LR-HSI, or a classical estimate (:data:`s3rnet.estimates.ESTIMATES`)
         that the network corrects, computed on the normalised inputs of each sample.
