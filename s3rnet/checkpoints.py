@@ -57,7 +57,7 @@ _WAVELENGTH_TOLERANCE_NM = 1.0
 # How an ensemble's partner share is set (the sidecar's ``"ensemble"``): its weight on every scene,
 # or that weight raised on each scene as far as the inputs show that the partner explains them
 # better (:func:`s3rnet.consistency.partner_share`).
-ENSEMBLE_SHARES = ("fixed", "consistency")
+ENSEMBLE_SHARES = ("fixed", "consistency", "band-consistency")
 
 
 class CheckpointError(S3RNetError):

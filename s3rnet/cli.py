@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     ensemble.add_argument("--method", default="pca-wiener-cnmf", choices=tuple(METHODS), help="the classical partner")
     ensemble.add_argument("--share", default="fixed", choices=ENSEMBLE_SHARES,
                           help="fixed: the chosen weight on every scene; consistency: the chosen weight as a floor, raised "
-                               "on each scene as far as the inputs show the partner explains them better")
+                               "on each scene as far as the inputs show the partner explains them better; "
+                               "band-consistency: the same in each band")
     ensemble.add_argument("--out", required=True, help="checkpoint to write: OUT.safetensors + OUT.json (then publish it)")
 
     project = commands.add_parser(
@@ -251,7 +252,9 @@ def _ensemble(args: argparse.Namespace) -> int:
     snrs = ", ".join("clean" if s == float("inf") else f"{s:g} dB" for s in config.val_snrs)
     chosen_on = (f"validation problems of {args.config} ({', '.join(dict.fromkeys(p.set for p in problems))}; "
                  f"synthetic split version {load_synthetic_split().version}; LR-HSI {snrs}; seed {config.val_seed})")
-    shared = "" if args.share == "fixed" else " (the weight a floor, raised on each scene by consistency with its inputs)"
+    shared = {"fixed": "", "consistency": " (the weight a floor, raised on each scene by consistency with its inputs)",
+              "band-consistency": " (the weight a floor, raised in each band of each scene by consistency with its inputs)",
+              }[args.share]
     print(f"{args.checkpoint} blended with {args.method}{shared}, scored on the {chosen_on}; PSNR dB / SAM deg.\n")
     print("\n".join(ensemble_table(scores, chosen)))
     path = write_ensemble_checkpoint(args.checkpoint, args.out, {

@@ -141,7 +141,7 @@ def fuse_with_model(
     return run_model(model, inputs, normalisation, estimate, device).cube
 
 
-def blend_outputs(network: np.ndarray, partner: np.ndarray, weight: float) -> np.ndarray:
+def blend_outputs(network: np.ndarray, partner: np.ndarray, weight: float | np.ndarray) -> np.ndarray:
     """The ensemble of a network's fused cube and a classical method's: ``(1 - weight) * network
     + weight * partner``.
 
@@ -149,14 +149,14 @@ def blend_outputs(network: np.ndarray, partner: np.ndarray, weight: float) -> np
     ----------
     network, partner : ndarray, shape (H, W, C)
         Both in the scene's units.
-    weight : float
-        The partner's share, in [0, 1].
+    weight : float or ndarray, shape (C,)
+        The partner's share, in [0, 1], or each band's.
 
     Returns
     -------
     ndarray, shape (H, W, C), float32
     """
-    if not 0.0 <= weight <= 1.0:
+    if not np.all((np.asarray(weight) >= 0.0) & (np.asarray(weight) <= 1.0)):
         raise ConfigError(f"an ensemble weight must lie in [0, 1], got {weight!r}")
     return ((1.0 - weight) * network + weight * partner).astype(np.float32)
 
@@ -175,19 +175,26 @@ def blend_with_partner(
     ensemble : dict
         ``method``, ``weight`` and optionally ``share`` (:data:`ENSEMBLE_SHARES`, ``"fixed"`` by
         default): with ``"consistency"`` the weight is the floor of
-        :func:`s3rnet.consistency.partner_share`.
+        :func:`s3rnet.consistency.partner_share`, with ``"band-consistency"`` of its share for each band.
 
     Returns
     -------
     cube : ndarray, shape (H, W, C), float32
     record : dict
-        ``method``, ``weight`` (the share used) and, with ``"consistency"``, ``share``,
-        ``consistent``, ``reliability`` and ``floor``.
+        ``method``, ``weight`` (the share used; with ``"band-consistency"`` its mean over the bands)
+        and, with a consistency share, ``share``, ``consistent``, ``reliability`` and ``floor``
+        (and ``weights``, each band's share, a list).
     """
     record = {"method": ensemble["method"], "weight": float(ensemble["weight"])}
-    if ensemble.get("share", "fixed") == "consistency":
-        record |= {"share": "consistency"} | partner_share(network, partner, inputs, floor=record["weight"])
-    return blend_outputs(network, partner, record["weight"]), record
+    share = ensemble.get("share", "fixed")
+    if share == "fixed":
+        return blend_outputs(network, partner, record["weight"]), record
+    record |= {"share": share} | partner_share(network, partner, inputs, floor=record["weight"],
+                                                per_band=share == "band-consistency")
+    weights = record.pop("weights", None)
+    if weights is None:
+        return blend_outputs(network, partner, record["weight"]), record
+    return blend_outputs(network, partner, weights), record | {"weights": [round(float(w), 4) for w in weights]}
 
 
 def resolve_checkpoint(name_or_path: str | Path) -> Path:

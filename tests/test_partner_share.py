@@ -19,6 +19,7 @@ from s3rnet.consistency import partner_share
 from s3rnet.degrade import simulate
 from s3rnet.errors import ConfigError
 from s3rnet.inference import CheckpointMethod, blend_outputs
+from s3rnet.metrics import psnr
 from s3rnet.training import ensemble_scores, training_grid, validation_problems, write_ensemble_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,14 +59,20 @@ def test_noise_hides_which_cube_explains_the_inputs_and_the_share_stays_near_its
     assert share["weight"] == pytest.approx(0.2 + share["reliability"] * max(0.0, share["consistent"] - 0.2))
 
 
-def test_a_checkpoint_that_raises_its_share_blends_at_the_scenes_share_and_says_so(smoke_run, clean, tmp_path):
+def blended_by_checkpoint(smoke_run, clean, tmp_path, share):
+    """The smoke run's network alone, GSA, the inputs, and the smoke run blended with GSA at a
+    floor of 0.2 with ``share``, as a checkpoint fuses them."""
     _, checkpoint = smoke_run
-    target = write_ensemble_checkpoint(checkpoint, tmp_path / "raised.safetensors",
-                                       {"method": "gsa", "weight": 0.2, "share": "consistency"})
+    target = write_ensemble_checkpoint(checkpoint, tmp_path / f"{share}.safetensors",
+                                       {"method": "gsa", "weight": 0.2, "share": share})
     simulation, gsa = clean
     inputs = simulation.inputs()
     network = CheckpointMethod(checkpoint, device="cpu")(inputs)
-    result = CheckpointMethod(target, device="cpu").fuse(inputs)
+    return network, gsa, inputs, CheckpointMethod(target, device="cpu").fuse(inputs)
+
+
+def test_a_checkpoint_that_raises_its_share_blends_at_the_scenes_share_and_says_so(smoke_run, clean, tmp_path):
+    network, gsa, inputs, result = blended_by_checkpoint(smoke_run, clean, tmp_path, "consistency")
     record = result.ensemble
     assert record["applied"] is True and record["share"] == "consistency" and record["floor"] == 0.2
     # A network trained for 4 steps explains the inputs far worse than GSA: its partner's share rises.
@@ -119,3 +126,31 @@ def test_cli_records_the_share_and_evaluate_prints_the_scenes_share(smoke_run, t
     assert evaluated.returncode == 0, evaluated.stderr
     stated = re.search(r"blended with gsa at weight ([0-9.]+), raised from 0.2 on this scene", evaluated.stdout)
     assert stated and float(stated.group(1)) > 0.5, evaluated.stdout
+
+
+def test_each_band_takes_the_share_of_the_cube_that_reproduces_it(clean):
+    """Two cubes, each the truth in half of the bands and GSA in the other: band by band, the
+    share goes to the one that reproduces that band of the clean LR-HSI, and the blend is the
+    truth again; one share for the scene cannot tell them apart."""
+    simulation, gsa = clean
+    inputs, truth = simulation.inputs(), simulation.truth
+    first = np.arange(truth.shape[-1]) < truth.shape[-1] // 2
+    network, partner = np.where(first, truth, gsa), np.where(first, gsa, truth)
+    share = partner_share(network, partner, inputs, floor=0.2, per_band=True)
+    weights = share["weights"]
+    assert weights.shape == first.shape
+    assert np.all(weights[first] < 0.25) and np.all(weights[~first] > 0.95), weights
+    assert share["weight"] == pytest.approx(weights.mean())
+    blended = blend_outputs(network, partner, weights)
+    whole_scene = blend_outputs(network, partner, partner_share(network, partner, inputs, floor=0.2)["weight"])
+    assert psnr(truth, blended) > psnr(truth, whole_scene) + 5.0
+
+
+def test_a_checkpoint_with_a_share_for_each_band_blends_band_by_band_and_records_them(smoke_run, clean, tmp_path):
+    network, gsa, inputs, result = blended_by_checkpoint(smoke_run, clean, tmp_path, "band-consistency")
+    record = result.ensemble
+    assert record["share"] == "band-consistency" and len(record["weights"]) == network.shape[-1]
+    expected = partner_share(network, gsa, inputs, floor=0.2, per_band=True)["weights"]
+    np.testing.assert_allclose(record["weights"], expected, atol=1e-4)
+    assert min(record["weights"]) >= 0.2 and record["weight"] == pytest.approx(float(np.mean(expected)))
+    np.testing.assert_allclose(result.cube, blend_outputs(network, gsa, expected), rtol=1e-5, atol=1e-4)
