@@ -195,9 +195,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"{name}: {reason}")
     ensemble = protocol.get("ensemble")
     if ensemble and ensemble["applied"]:
-        raised = (f", raised from {ensemble['floor']:g} on this scene, whose inputs {ensemble['method']} reproduces "
-                  f"better (reliability {ensemble['reliability']:.2f})" if ensemble["weight"] > ensemble.get("floor", 1.0) else "")
-        print(f"s3rnet: the network's output blended with {ensemble['method']} at weight {ensemble['weight']:.3g}{raised} "
+        print(f"s3rnet: the network's output blended with {_blend_in_words(ensemble)} "
               f"(its checkpoint's ensemble; --network-alone for the network alone)")
     elif ensemble:
         print(f"s3rnet: not blended with its checkpoint's partner: {ensemble['why']}", file=sys.stderr)
@@ -233,6 +231,18 @@ def _report(args: argparse.Namespace) -> int:
     path = write_report(build_report(settings), args.out)
     print(f"wrote {path} (and results.json, robustness*.csv/.plotly.json/.svg)")
     return 0
+
+
+def _blend_in_words(ensemble: dict) -> str:
+    """The partner and its share, as :func:`s3rnet.inference.blend_with_partner` recorded them."""
+    method = ensemble["method"]
+    if ensemble.get("weights"):
+        return (f"{method} band by band at weights {min(ensemble['weights']):.3g}-{max(ensemble['weights']):.3g} "
+                f"(mean {ensemble['weight']:.3g}; above {ensemble['floor']:g} in the bands of the LR-HSI that {method} "
+                f"reproduces better)")
+    raised = (f", raised from {ensemble['floor']:g} on this scene, whose inputs {method} reproduces better "
+              f"(reliability {ensemble['reliability']:.2f})" if ensemble["weight"] > ensemble.get("floor", 1.0) else "")
+    return f"{method} at weight {ensemble['weight']:.3g}{raised}"
 
 
 def _ensemble(args: argparse.Namespace) -> int:
@@ -412,8 +422,7 @@ def _fuse(args: argparse.Namespace) -> int:
     print(f"method: {report['method']['name']} ({report['method']['reason']})")
     ensemble = report["method"].get("ensemble")
     if ensemble and ensemble["applied"]:
-        print(f"blended with {ensemble['method']} at weight {ensemble['weight']:g} (the checkpoint's ensemble; "
-              f"--network-alone for the network alone)")
+        print(f"blended with {_blend_in_words(ensemble)} (the checkpoint's ensemble; --network-alone for the network alone)")
     spatial, spectral = quality["consistency"]["spatial"], quality["consistency"]["spectral"]
     print(f"consistency: with the LR-HSI {spatial['psnr']:.2f} dB / {spatial['sam']:.3f} deg, "
           f"with the HR-MSI {spectral['psnr']:.2f} dB / {spectral['sam']:.3f} deg")

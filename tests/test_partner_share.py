@@ -154,3 +154,24 @@ def test_a_checkpoint_with_a_share_for_each_band_blends_band_by_band_and_records
     np.testing.assert_allclose(record["weights"], expected, atol=1e-4)
     assert min(record["weights"]) >= 0.2 and record["weight"] == pytest.approx(float(np.mean(expected)))
     np.testing.assert_allclose(result.cube, blend_outputs(network, gsa, expected), rtol=1e-5, atol=1e-4)
+
+
+def test_the_command_line_and_the_app_say_that_a_checkpoint_blends_band_by_band(smoke_run, tmp_path):
+    from app import handlers
+
+    _, checkpoint = smoke_run
+    banded = write_ensemble_checkpoint(checkpoint, tmp_path / "banded.safetensors",
+                                       {"method": "gsa", "weight": 0.2, "share": "band-consistency"})
+    evaluated = subprocess.run(
+        [sys.executable, "-m", "s3rnet", "evaluate", "--scene", "indian_pines", "--split", "test", "--msi", "oli4",
+         "--methods", "s3rnet", "--checkpoint", str(banded)],
+        capture_output=True, text=True, check=False,
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+    stated = re.search(r"blended with gsa band by band at weights ([0-9.]+)-([0-9.]+) \(mean ([0-9.]+); above 0.2",
+                       evaluated.stdout)
+    assert stated, evaluated.stdout
+    lowest, highest, mean = (float(stated.group(i)) for i in (1, 2, 3))
+    assert 0.2 <= lowest <= mean <= highest <= 1.0 and highest > lowest
+    summary = handlers.checkpoint_summary(str(banded))
+    assert "blended with GSA's band by band (at least 20% GSA in each band" in summary
