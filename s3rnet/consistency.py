@@ -228,7 +228,8 @@ def partner_share_per_band(residual: np.ndarray, difference: np.ndarray, floor: 
     ``lite-oli6`` network, PCA-Wiener-CNMF and floor 0.2, projected with k 16 (PSNR dB / SAM deg):
     Indian Pines val clean 38.32 / 1.949 with the fixed share, 38.39 / 1.897 band by band; at 35 dB
     35.71 / 2.073 and 35.78 / 1.983; at 15 dB 27.69 / 2.841 and 27.64 / 2.828; the synthetic val
-    scenes within 0.03 dB. No published checkpoint uses it yet.
+    scenes within 0.03 dB. Chosen on validation at floor 0.15, ``lite-oli6`` and ``lite-s2-6``
+    use it (docs/synthetic.md, "A share for each band").
     """
     num = np.sum(residual * difference, axis=(0, 1))
     den = np.sum(np.square(difference), axis=(0, 1))
