@@ -117,11 +117,13 @@ def checkpoint_summary(name: str | None) -> str:
                         f"share chosen on validation data, and more on a scene whose inputs {label}'s output reproduces "
                         f"better than the network's), because the two make different errors; the SSAWB weights are the "
                         f"network's.")
-        elif ensemble.get("share") == "band-consistency":
+        elif ensemble.get("share") in ("band-consistency", "scene-band-consistency"):
+            scene = (f", more on a scene whose inputs {label}'s output reproduces better than the network's"
+                     if ensemble["share"] == "scene-band-consistency" else "")
             summary += (f". Its output is blended with {label}'s band by band (at least {100 * ensemble['weight']:.0f}% "
-                        f"{label} in each band, the share chosen on validation data, and more in a band of the LR-HSI "
-                        f"that {label}'s output reproduces better than the network's), because the two make different "
-                        f"errors; the SSAWB weights are the network's.")
+                        f"{label} in each band, the share chosen on validation data{scene}, and more in a band of the "
+                        f"LR-HSI that {label}'s output reproduces better than the network's), because the two make "
+                        f"different errors; the SSAWB weights are the network's.")
         else:
             summary += (f". Its output is blended with {label}'s ({100 * ensemble['weight']:.0f}% {label}, "
                         f"{100 * (1 - ensemble['weight']):.0f}% network; the share was chosen on validation data), "
@@ -470,7 +472,8 @@ def status_text(result: FusionResult, origin: str = "") -> str:
         if ensemble.get("weights"):
             adapt += (f", S3RNet blended with {label} band by band at {100 * min(ensemble['weights']):.0f}-"
                       f"{100 * max(ensemble['weights']):.0f}% (mean {100 * ensemble['weight']:.0f}%; above "
-                      f"{100 * ensemble['floor']:.0f}% in the bands of the LR-HSI that {label}'s output reproduces better)")
+                      f"{100 * ensemble.get('scene_weight', ensemble['floor']):.0f}% in the bands of the LR-HSI that "
+                      f"{label}'s output reproduces better)")
         else:
             adapt += f", S3RNet blended with {label} at {100 * ensemble['weight']:.0f}%"
         if not ensemble.get("weights") and ensemble["weight"] > ensemble.get("floor", 1.0):

@@ -55,9 +55,10 @@ _PICKLE_PROTOCOLS = (2, 3, 4, 5)
 # Two wavelength grids whose band centres differ by more than this (nm) are different grids.
 _WAVELENGTH_TOLERANCE_NM = 1.0
 # How an ensemble's partner share is set (the sidecar's ``"ensemble"``): its weight on every scene,
-# or that weight raised on each scene (or in each band of each scene) as far as the inputs show that
-# the partner explains them better (:func:`s3rnet.consistency.partner_share`).
-ENSEMBLE_SHARES = ("fixed", "consistency", "band-consistency")
+# or that weight raised on each scene (or in each band of each scene, or in each band above the
+# scene's raised share) as far as the inputs show that the partner explains them better
+# (:func:`s3rnet.consistency.partner_share`).
+ENSEMBLE_SHARES = ("fixed", "consistency", "band-consistency", "scene-band-consistency")
 
 
 class CheckpointError(S3RNetError):

@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     ensemble.add_argument("--share", default="fixed", choices=ENSEMBLE_SHARES,
                           help="fixed: the chosen weight on every scene; consistency: the chosen weight as a floor, raised "
                                "on each scene as far as the inputs show the partner explains them better; "
-                               "band-consistency: the same in each band")
+                               "band-consistency: the same in each band; scene-band-consistency: each band's share "
+                               "raised from the scene's")
     ensemble.add_argument("--out", required=True, help="checkpoint to write: OUT.safetensors + OUT.json (then publish it)")
 
     project = commands.add_parser(
@@ -237,8 +238,10 @@ def _blend_in_words(ensemble: dict) -> str:
     """The partner and its share, as :func:`s3rnet.inference.blend_with_partner` recorded them."""
     method = ensemble["method"]
     if ensemble.get("weights"):
+        above = (f"the scene's {ensemble['scene_weight']:.3g} (floor {ensemble['floor']:g})" if "scene_weight" in ensemble
+                 else f"{ensemble['floor']:g}")
         return (f"{method} band by band at weights {min(ensemble['weights']):.3g}-{max(ensemble['weights']):.3g} "
-                f"(mean {ensemble['weight']:.3g}; above {ensemble['floor']:g} in the bands of the LR-HSI that {method} "
+                f"(mean {ensemble['weight']:.3g}; above {above} in the bands of the LR-HSI that {method} "
                 f"reproduces better)")
     raised = (f", raised from {ensemble['floor']:g} on this scene, whose inputs {method} reproduces better "
               f"(reliability {ensemble['reliability']:.2f})" if ensemble["weight"] > ensemble.get("floor", 1.0) else "")
@@ -264,6 +267,8 @@ def _ensemble(args: argparse.Namespace) -> int:
                  f"synthetic split version {load_synthetic_split().version}; LR-HSI {snrs}; seed {config.val_seed})")
     shared = {"fixed": "", "consistency": " (the weight a floor, raised on each scene by consistency with its inputs)",
               "band-consistency": " (the weight a floor, raised in each band of each scene by consistency with its inputs)",
+              "scene-band-consistency": " (the weight a floor, raised on each scene, then in each of its bands, by "
+                                        "consistency with its inputs)",
               }[args.share]
     print(f"{args.checkpoint} blended with {args.method}{shared}, scored on the {chosen_on}; PSNR dB / SAM deg.\n")
     print("\n".join(ensemble_table(scores, chosen)))

@@ -137,7 +137,7 @@ def _input_residuals(cube: np.ndarray, inputs: FusionInputs, rows_op, cols_op) -
 
 def partner_share(
     network: np.ndarray, partner: np.ndarray, inputs: FusionInputs, floor: float, noise_power: float | None = None,
-    per_band: bool = False,
+    per_band: bool | str = False,
 ) -> dict[str, float]:
     """The ensemble partner's share for one scene, from how well the two cubes reproduce its inputs.
 
@@ -166,8 +166,10 @@ def partner_share(
         partner or better, or when the noise hides which does.
     noise_power : float, optional
         ``sigma^2``; estimated by :func:`lrhsi_noise_power` otherwise.
-    per_band : bool
-        One share per band (:func:`partner_share_per_band`) instead of one for the scene.
+    per_band : bool or "above-scene"
+        One share per band (:func:`partner_share_per_band`) instead of one for the scene; with
+        ``"above-scene"``, each band's share raised from the scene's share instead of from ``floor``
+        (``scene_weight`` in the result).
 
     Returns
     -------
@@ -184,8 +186,18 @@ def partner_share(
     residual = _input_residuals(network, inputs, rows_op, cols_op)
     difference = [r - q for r, q in zip(residual, _input_residuals(partner, inputs, rows_op, cols_op))]
     sigma2 = lrhsi_noise_power(inputs) if noise_power is None else float(noise_power)
+    if per_band == "above-scene":
+        scene = _scene_share(residual, difference, inputs, floor, sigma2)
+        return partner_share_per_band(residual[0], difference[0], scene["weight"], sigma2) | {
+            "floor": float(floor), "scene_weight": scene["weight"]}
     if per_band:
         return partner_share_per_band(residual[0], difference[0], floor, sigma2)
+    return _scene_share(residual, difference, inputs, floor, sigma2)
+
+
+def _scene_share(residual: list[np.ndarray], difference: list[np.ndarray], inputs: FusionInputs, floor: float,
+                 sigma2: float) -> dict[str, float]:
+    """:func:`partner_share` for the whole scene, from the residuals of both inputs."""
     scale = [1.0 / max(float(np.mean(np.square(x.astype(np.float64)))), np.finfo(np.float64).tiny) / x.size
              for x in (inputs.lrhsi, inputs.hrmsi)[: len(residual)]]
     seen = sum(c * float(np.vdot(d, d)) for c, d in zip(scale, difference))
@@ -229,7 +241,8 @@ def partner_share_per_band(residual: np.ndarray, difference: np.ndarray, floor: 
     Indian Pines val clean 38.32 / 1.949 with the fixed share, 38.39 / 1.897 band by band; at 35 dB
     35.71 / 2.073 and 35.78 / 1.983; at 15 dB 27.69 / 2.841 and 27.64 / 2.828; the synthetic val
     scenes within 0.03 dB. Chosen on validation at floor 0.15, ``lite-oli6`` and ``lite-s2-6``
-    use it (docs/synthetic.md, "A share for each band").
+    use it (docs/synthetic.md, "A share for each band"); ``lite-oli4`` raises each band from the
+    scene's share (``per_band="above-scene"`` in :func:`partner_share`).
     """
     num = np.sum(residual * difference, axis=(0, 1))
     den = np.sum(np.square(difference), axis=(0, 1))

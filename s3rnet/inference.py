@@ -175,7 +175,8 @@ def blend_with_partner(
     ensemble : dict
         ``method``, ``weight`` and optionally ``share`` (:data:`ENSEMBLE_SHARES`, ``"fixed"`` by
         default): with ``"consistency"`` the weight is the floor of
-        :func:`s3rnet.consistency.partner_share`, with ``"band-consistency"`` of its share for each band.
+        :func:`s3rnet.consistency.partner_share`, with ``"band-consistency"`` of its share for each band,
+        with ``"scene-band-consistency"`` of the scene's share, from which each band's is raised.
 
     Returns
     -------
@@ -183,14 +184,15 @@ def blend_with_partner(
     record : dict
         ``method``, ``weight`` (the share used; with ``"band-consistency"`` its mean over the bands)
         and, with a consistency share, ``share``, ``consistent``, ``reliability`` and ``floor``
-        (and ``weights``, each band's share, a list).
+        (and ``weights``, each band's share, a list; ``scene_weight``, the scene's share that each
+        band's was raised from).
     """
     record = {"method": ensemble["method"], "weight": float(ensemble["weight"])}
     share = ensemble.get("share", "fixed")
     if share == "fixed":
         return blend_outputs(network, partner, record["weight"]), record
-    record |= {"share": share} | partner_share(network, partner, inputs, floor=record["weight"],
-                                                per_band=share == "band-consistency")
+    per_band = {"consistency": False, "band-consistency": True, "scene-band-consistency": "above-scene"}[share]
+    record |= {"share": share} | partner_share(network, partner, inputs, floor=record["weight"], per_band=per_band)
     weights = record.pop("weights", None)
     if weights is None:
         return blend_outputs(network, partner, record["weight"]), record

@@ -531,7 +531,12 @@ def test_fuse_and_spectrum_equal_the_cli(server, tmp_path, indian_pines):
     if CHECKPOINT:
         assert evaluation["protocol"]["projection"]["factor"] > 0 and "projected onto its inputs" in status
         ensemble = evaluation["protocol"]["ensemble"]
-        assert ensemble["applied"] and f"blended with PCA-Wiener-CNMF at {100 * ensemble['weight']:.0f}%" in status
+        assert ensemble["applied"]
+        if ensemble.get("weights"):
+            assert (f"blended with PCA-Wiener-CNMF band by band at {100 * min(ensemble['weights']):.0f}-"
+                    f"{100 * max(ensemble['weights']):.0f}% (mean {100 * ensemble['weight']:.0f}%" in status)
+        else:
+            assert f"blended with PCA-Wiener-CNMF at {100 * ensemble['weight']:.0f}%" in status
 
     values = client.predict(x=40, y=11, api_name="/spectrum")[0]
     region = split_region(indian_pines, "test")

@@ -260,8 +260,13 @@ def test_a_pair_on_other_bands_is_fused_through_the_checkpoints_grid_and_keeps_i
         # A checkpoint whose share is raised by consistency blends at this pair's share, never below its own.
         weight = record["weight"]
         assert weight == ensemble["weight"] if ensemble.get("share", "fixed") == "fixed" else weight >= ensemble["weight"]
+        # A share for each band (its mean is the record's weight) blends each band at its own.
+        weight = np.asarray(record.get("weights", weight), dtype=np.float64)
+        assert weight.size in (1, fused.shape[-1]) and weight.min() >= ensemble["weight"] - 1e-4
         expected = (1 - weight) * fused + weight * open_image(partner.output).read()
-        np.testing.assert_allclose(open_image(blended.output).read(), expected, rtol=1e-5, atol=1e-6 * np.abs(base).max())
+        # rtol 1e-4: the record keeps each band's share to 4 decimals.
+        np.testing.assert_allclose(open_image(blended.output).read(), expected, rtol=1e-4 if weight.size > 1 else 1e-5,
+                                   atol=1e-6 * np.abs(base).max())
         # The checkpoint's projection is not applied to a real pair (the blend above is exact), and the
         # report says why.
         projection = CheckpointMethod("lite-oli4", device="cpu").projection

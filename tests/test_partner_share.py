@@ -156,22 +156,60 @@ def test_a_checkpoint_with_a_share_for_each_band_blends_band_by_band_and_records
     np.testing.assert_allclose(result.cube, blend_outputs(network, gsa, expected), rtol=1e-5, atol=1e-4)
 
 
-def test_the_command_line_and_the_app_say_that_a_checkpoint_blends_band_by_band(smoke_run, tmp_path):
+@pytest.mark.parametrize(("share", "above"), [("band-consistency", "0.2"),
+                                              ("scene-band-consistency", r"the scene's [0-9.]+ \(floor 0.2\)")])
+def test_the_command_line_and_the_app_say_that_a_checkpoint_blends_band_by_band(smoke_run, tmp_path, share, above):
     from app import handlers
 
     _, checkpoint = smoke_run
     banded = write_ensemble_checkpoint(checkpoint, tmp_path / "banded.safetensors",
-                                       {"method": "gsa", "weight": 0.2, "share": "band-consistency"})
+                                       {"method": "gsa", "weight": 0.2, "share": share})
     evaluated = subprocess.run(
         [sys.executable, "-m", "s3rnet", "evaluate", "--scene", "indian_pines", "--split", "test", "--msi", "oli4",
          "--methods", "s3rnet", "--checkpoint", str(banded)],
         capture_output=True, text=True, check=False,
     )
     assert evaluated.returncode == 0, evaluated.stderr
-    stated = re.search(r"blended with gsa band by band at weights ([0-9.]+)-([0-9.]+) \(mean ([0-9.]+); above 0.2",
+    stated = re.search(rf"blended with gsa band by band at weights ([0-9.]+)-([0-9.]+) \(mean ([0-9.]+); above {above}",
                        evaluated.stdout)
     assert stated, evaluated.stdout
     lowest, highest, mean = (float(stated.group(i)) for i in (1, 2, 3))
-    assert 0.2 <= lowest <= mean <= highest <= 1.0 and highest > lowest
+    assert 0.2 <= lowest <= mean <= highest <= 1.0
+    if share == "band-consistency":
+        assert highest > lowest
+    else:
+        # The smoke run explains the inputs far worse than GSA: the scene's share rises, and no band falls below it.
+        scene = float(re.search(r"above the scene's ([0-9.]+)", evaluated.stdout).group(1))
+        assert scene > 0.5 and lowest >= scene - 1e-3
     summary = handlers.checkpoint_summary(str(banded))
     assert "blended with GSA's band by band (at least 20% GSA in each band" in summary
+
+
+def test_each_band_can_be_raised_from_the_scenes_share_instead_of_the_floor(clean):
+    """``"above-scene"``: the scene's share (raised from the floor) is each band's floor. A cube that
+    is the truth in a quarter of the bands against one that is the truth in the rest, on real Indian
+    Pines (GSA elsewhere): the scene's share rises, the network's quarter keeps that share instead of
+    falling to the floor, and the partner's bands go to the partner."""
+    simulation, gsa = clean
+    inputs, truth = simulation.inputs(), simulation.truth
+    first = np.arange(truth.shape[-1]) < truth.shape[-1] // 4
+    network, partner = np.where(first, truth, gsa), np.where(first, gsa, truth)
+    scene = partner_share(network, partner, inputs, floor=0.2)
+    above = partner_share(network, partner, inputs, floor=0.2, per_band="above-scene")
+    from_floor = partner_share(network, partner, inputs, floor=0.2, per_band=True)["weights"]
+    assert above["scene_weight"] == pytest.approx(scene["weight"]) and above["floor"] == 0.2
+    assert scene["weight"] > 0.3, scene
+    np.testing.assert_allclose(above["weights"][first], scene["weight"], atol=1e-6)
+    assert np.all(from_floor[first] < 0.25)
+    assert np.all(above["weights"][~first] > 0.95)
+
+
+def test_a_checkpoint_whose_bands_rise_from_the_scenes_share_blends_and_records_both(smoke_run, clean, tmp_path):
+    network, gsa, inputs, result = blended_by_checkpoint(smoke_run, clean, tmp_path, "scene-band-consistency")
+    record = result.ensemble
+    scene = partner_share(network, gsa, inputs, floor=0.2)["weight"]
+    assert record["share"] == "scene-band-consistency" and record["floor"] == 0.2
+    assert record["scene_weight"] == pytest.approx(scene, rel=1e-6) and scene > 0.5
+    assert min(record["weights"]) >= scene - 1e-4
+    expected = partner_share(network, gsa, inputs, floor=0.2, per_band="above-scene")["weights"]
+    np.testing.assert_allclose(result.cube, blend_outputs(network, gsa, expected), rtol=1e-5, atol=1e-4)

@@ -58,9 +58,10 @@ def ensemble_scores(
         The partner's shares tried, each in [0, 1].
     device : torch.device, optional
         CPU by default.
-    share : {"fixed", "consistency"}
-        How the share is set on each problem (:func:`s3rnet.inference.blend_with_partner`): the
-        weight, or with ``"consistency"`` the weight as the floor of each problem's share.
+    share : str
+        How the share is set on each problem (:data:`s3rnet.inference.ENSEMBLE_SHARES`,
+        :func:`s3rnet.inference.blend_with_partner`): the weight, or with a consistency share the
+        weight as the floor of each problem's share (or each band's).
 
     Returns
     -------
