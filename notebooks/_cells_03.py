@@ -123,7 +123,7 @@ Landsat-8 OLI 4-band and 6-band MSI, clean (Table I) and with AWGN at 35 and 15 
 was trained on) as published: its output blended with a classical method's, PCA-Wiener-CNMF, at
 the share its sidecar records (`"ensemble"`, chosen on validation data by `python -m s3rnet
 ensemble`; for `lite-oli4` a floor, raised on a scene whose inputs PCA-Wiener-CNMF's output
-reproduces better than the network's; for `lite-oli6` a floor in each band, raised in each band of
+reproduces better than the network's, then in each band that it reproduces better still; for `lite-oli6` a floor in each band, raised in each band of
 the LR-HSI that PCA-Wiener-CNMF's output reproduces better), because the two make different errors, then projected onto its inputs as far as their
 estimated noise allows (`"projection"`, `python -m s3rnet project`: degraded again, the result
 gives back the HR-MSI and the part of the LR-HSI that stands above its noise); the row
