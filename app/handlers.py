@@ -476,9 +476,9 @@ def status_text(result: FusionResult, origin: str = "") -> str:
                       f"{label}'s output reproduces better)")
         else:
             adapt += f", S3RNet blended with {label} at {100 * ensemble['weight']:.0f}%"
-        if not ensemble.get("weights") and ensemble["weight"] > ensemble.get("floor", 1.0):
-            adapt += (f" (raised from {100 * ensemble['floor']:.0f}%: {label}'s output reproduces this scene's inputs "
-                      f"better than the network's)")
+            if ensemble["weight"] > ensemble.get("floor", 1.0):
+                adapt += (f" (raised from {100 * ensemble['floor']:.0f}%: {label}'s output reproduces this scene's "
+                          f"inputs better than the network's)")
     if result.protocol.get("projection"):
         adapt += ", S3RNet projected onto its inputs"
     lines = [
