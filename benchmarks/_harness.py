@@ -76,3 +76,16 @@ def partner_study(args: argparse.Namespace) -> tuple[list, Callable, Callable]:
     config = load_config(args.config, val_snr_db=[None if s == "clean" else float(s) for s in args.snr])
     problems, _ = validation_problems(config, training_grid(config))
     return problems, CheckpointMethod(args.checkpoint, device="cpu", ensemble=False), get_method(args.partner)
+
+
+def selection_rows(results: Sequence[dict], first_cells: str = "") -> list[str]:
+    """Markdown rows of selection scores (:func:`s3rnet.training.validate_all`'s dicts, one per
+    checkpoint): the selection score, then each set's, PSNR / SAM, and each checkpoint's PSNR minus
+    the first's when there are several; ``first_cells`` (e.g. ``"| 35 dB "``) opens every row."""
+    rows = []
+    picks = [("selection", lambda r: r)] + [(name, lambda r, n=name: r["sets"][n]) for name in results[0].get("sets", {})]
+    for label, pick in picks:
+        cells = " | ".join(f"{pick(r)['psnr']:.3f} / {pick(r)['sam']:.3f}" for r in results)
+        differences = " ".join(f"{pick(r)['psnr'] - pick(results[0])['psnr']:+.3f}" for r in results[1:])
+        rows.append(f"{first_cells}| {label} | {cells} |" + (f" {differences} |" if len(results) > 1 else ""))
+    return rows

@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from _harness import selection_rows
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -48,11 +50,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{load_synthetic_split().version}, LR-HSI {snrs}, seed {config.val_seed}); PSNR dB / SAM deg.\n")
     print("| score | " + " | ".join(args.checkpoints) + (" | minus the first |" if len(results) > 1 else " |"))
     print("|---|" + "---:|" * len(results) + ("---|" if len(results) > 1 else ""))
-    rows = [("selection", lambda r: r)] + [(name, lambda r, n=name: r["sets"][n]) for name in results[0].get("sets", {})]
-    for label, pick in rows:
-        cells = [f"{pick(r)['psnr']:.3f} / {pick(r)['sam']:.3f}" for r in results]
-        differences = " ".join(f"{pick(r)['psnr'] - pick(results[0])['psnr']:+.3f}" for r in results[1:])
-        print(f"| {label} | " + " | ".join(cells) + (f" | {differences} |" if len(results) > 1 else " |"))
+    print("\n".join(selection_rows(results)))
     return 0
 
 

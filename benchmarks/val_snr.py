@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from _harness import selection_rows
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -55,12 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| LR-HSI | score | " + " | ".join(args.checkpoints) + (" | minus the first |" if len(methods) > 1 else " |"))
     print("|---|---|" + "---:|" * len(methods) + ("---|" if len(methods) > 1 else ""))
     for label, row in by_snr.items():
-        results = [selection_score(by_set) for by_set in row]
-        picks = [("selection", lambda r: r)] + [(name, lambda r, n=name: r["sets"][n]) for name in results[0].get("sets", {})]
-        for score, pick in picks:
-            cells = [f"{pick(r)['psnr']:.3f} / {pick(r)['sam']:.3f}" for r in results]
-            differences = " ".join(f"{pick(r)['psnr'] - pick(results[0])['psnr']:+.3f}" for r in results[1:])
-            print(f"| {label} | {score} | " + " | ".join(cells) + (f" | {differences} |" if len(methods) > 1 else " |"))
+        print("\n".join(selection_rows([selection_score(by_set) for by_set in row], f"| {label} ")))
     return 0
 
 
