@@ -169,6 +169,8 @@ def test_shipped_configs_load():
         ({"normalisation": "max"}, "'normalisation'"),
         ({"noise_snr_db": [50, 30]}, "'noise_snr_db': low 50.0 is above high 30.0"),
         ({"noise_snr_db": 35}, "'noise_snr_db': expected null or"),
+        ({"msi_noise_snr_db": [40, 20]}, "'msi_noise_snr_db': low 40.0 is above high 20.0"),
+        ({"msi_noise_snr_db": "30"}, "'msi_noise_snr_db': expected null or"),
         ({"val_region": "test"}, "'val_region': never train or select models on the test region"),
         ({"train_region": "holdout"}, "no region 'holdout'"),
         ({"skip": "yes"}, "'skip'"),
@@ -539,6 +541,36 @@ def test_draw_batch_says_where_each_sample_came_from_and_its_noise(smoke):
             assert 10 <= drawn.snr_db <= 20
             measured = 10 * np.log10(np.mean(np.square(clean, dtype=np.float64)) / np.mean(np.square(noise, dtype=np.float64)))
             assert measured == pytest.approx(drawn.snr_db, abs=0.5)
+
+
+def test_msi_noise_is_drawn_per_patch_and_set_band_by_band(smoke):
+    """With ``msi_noise_snr_db`` each sample's HR-MSI carries AWGN at its drawn SNR in every band,
+    dark bands included (Indian Pines, OLI bands 2-7: band 7 has 22 dB less power than band 5);
+    without it nothing is drawn, so the batches of every existing config stay as they were."""
+    from s3rnet.degrade import spectral_degrade
+    from s3rnet.training import draw_batch
+
+    config = smoke.replace(msi="oli6", patch_size=32, batch_size=6, msi_noise_snr_db=(20, 30), normalisation="global")
+    data = prepare_data(config)
+    batch, draws = draw_batch(data.sampler, data.srf, config, np.random.default_rng(3), data.grid.centres)
+    _, hrmsi, truth = batch
+    assert len({d.msi_snr_db for d in draws}) == 6 and all(20 <= d.msi_snr_db <= 30 for d in draws)
+    for row, drawn in enumerate(draws):
+        clean = spectral_degrade(truth[row].transpose(1, 2, 0).astype(np.float64), data.srf).transpose(2, 0, 1)
+        noisy = hrmsi[row].astype(np.float64)
+        # "global" normalisation scales the HR-MSI and the truth by one number each: fit that ratio.
+        clean *= np.vdot(clean, noisy) / np.vdot(clean, clean)
+        noise = noisy - clean
+        measured = 10 * np.log10(np.mean(clean**2, axis=(1, 2)) / np.mean(noise**2, axis=(1, 2)))
+        assert measured == pytest.approx(np.full(6, drawn.msi_snr_db), abs=1.0), (drawn, measured)
+    plain = smoke.replace(msi="oli6", patch_size=32, batch_size=6, normalisation="global")
+    (_, quiet, same_truth), plain_draws = draw_batch(data.sampler, data.srf, plain, np.random.default_rng(3), data.grid.centres)
+    assert all(math.isinf(d.msi_snr_db) for d in plain_draws)
+    # The first sample is drawn alike up to its HR-MSI noise; without the key its HR-MSI is exact.
+    np.testing.assert_array_equal(same_truth[0], truth[0])
+    clean = spectral_degrade(truth[0].transpose(1, 2, 0).astype(np.float64), data.srf).transpose(2, 0, 1)
+    clean *= np.vdot(clean, quiet[0]) / np.vdot(clean, clean)
+    assert np.abs(quiet[0] - clean).max() <= 1e-4 * np.abs(clean).max()
 
 
 def test_folder_problems_name_the_folder_or_the_file(smoke, tmp_path):

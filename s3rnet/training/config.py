@@ -107,6 +107,12 @@ class TrainConfig:
         reproduces the authors' training.
     clean_fraction : float
         Share of the patches (drawn per patch) left noise-free when ``noise_snr_db`` is set.
+    msi_noise_snr_db : (float, float) or None
+        AWGN on the training HR-MSI, every band at one SNR drawn uniformly in ``[low, high]`` dB
+        per patch, each band's own mean square its signal (as a sensor's SNR specification reads,
+        so that a dark SWIR band is not drowned); drawn for every patch, whatever ``clean_fraction``
+        does to its LR-HSI. None (the default, and every published recipe) trains on a noise-free
+        HR-MSI; ``benchmarks/msi_noise.py`` measures what that costs.
     noise_reference : {"scene", "authors"}
         How those SNRs are measured (:func:`s3rnet.degrade.add_awgn`): on the patch in the
         scene's units, or as the authors' code does, on the patch mapped to [-1, 1] by its
@@ -175,6 +181,7 @@ class TrainConfig:
     loss: str = "paper"
     noise_snr_db: tuple[float, float] | None = (35.0, 35.0)
     clean_fraction: float = 0.0
+    msi_noise_snr_db: tuple[float, float] | None = None
     noise_reference: str = "scene"
     val_snr_db: float | None | tuple[float | None, ...] = None
     val_seed: int = 0
@@ -222,7 +229,8 @@ class TrainConfig:
         if not 0.0 <= _require_number("clean_fraction", self.clean_fraction) <= 1.0:
             raise ConfigError(f"key 'clean_fraction': a share between 0 and 1, got {self.clean_fraction!r}")
         object.__setattr__(self, "val_snr_db", _val_snrs(self.val_snr_db))
-        object.__setattr__(self, "noise_snr_db", _snr_range(self.noise_snr_db))
+        object.__setattr__(self, "noise_snr_db", _snr_range("noise_snr_db", self.noise_snr_db))
+        object.__setattr__(self, "msi_noise_snr_db", _snr_range("msi_noise_snr_db", self.msi_noise_snr_db))
         if self.patch_size % self.ratio:
             raise ConfigError(
                 f"key 'patch_size': {self.patch_size} is not a multiple of the ratio {self.ratio}"
@@ -297,7 +305,7 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (tuples as lists)."""
         data = dataclasses.asdict(self)
-        for name in ("noise_snr_db", "val_snr_db", "sources"):
+        for name in ("noise_snr_db", "msi_noise_snr_db", "val_snr_db", "sources"):
             if isinstance(data[name], tuple):
                 data[name] = list(data[name])
         return data
@@ -323,16 +331,16 @@ def _require_number(name: str, value: Any) -> float:
     return float(value)
 
 
-def _snr_range(value: Any) -> tuple[float, float] | None:
+def _snr_range(name: str, value: Any) -> tuple[float, float] | None:
     if value is None:
         return None
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
         raise ConfigError(
-            f"key 'noise_snr_db': expected null or [low, high] in dB (e.g. [35, 35]), got {value!r}"
+            f"key {name!r}: expected null or [low, high] in dB (e.g. [35, 35]), got {value!r}"
         )
-    low, high = (_require_number("noise_snr_db", v) for v in value)
+    low, high = (_require_number(name, v) for v in value)
     if low > high:
-        raise ConfigError(f"key 'noise_snr_db': low {low} is above high {high}")
+        raise ConfigError(f"key {name!r}: low {low} is above high {high}")
     return (low, high)
 
 

@@ -8,7 +8,8 @@ For each sample of a batch, in this order (every draw from the run's generator):
 3. a smooth random spectral gain when ``spectral_gain`` is set (:func:`smooth_spectral_gain`);
 4. the degradation of the evaluation protocol (:mod:`s3rnet.degrade`): blur and decimation by the
    PSF and ratio, AWGN on the LR-HSI at an SNR drawn in ``noise_snr_db`` (none for a share
-   ``clean_fraction`` of the samples), the MSI response;
+   ``clean_fraction`` of the samples), the MSI response, and AWGN on each HR-MSI band at an SNR
+   drawn in ``msi_noise_snr_db`` when it is set;
 5. :class:`~s3rnet.degrade.InputNormalisation` fitted on the two inputs, which also scales the
    ground truth, and the classical estimate the network corrects, when it corrects one;
 6. with ``estimate_context``, the ``patch_size`` patch cut from the four images at a random
@@ -97,10 +98,13 @@ class SampleDraw:
         Name of the source of its ground-truth patch (as :meth:`PatchSampler.describe` names it).
     snr_db : float
         SNR of the AWGN on its LR-HSI, in the config's ``noise_reference``; ``inf``: noise-free.
+    msi_snr_db : float
+        SNR of the AWGN on each band of its HR-MSI; ``inf``: noise-free.
     """
 
     source: str
     snr_db: float
+    msi_snr_db: float = math.inf
 
 
 def _draw_snr(config: TrainConfig, rng: np.random.Generator) -> float:
@@ -132,8 +136,8 @@ def degrade_patch(
 
 def _degrade(
     truth: np.ndarray, srf: np.ndarray, config: TrainConfig, rng: np.random.Generator, wavelengths: np.ndarray | None
-) -> tuple[list[np.ndarray], float]:
-    """:func:`degrade_patch`, and the SNR drawn for its LR-HSI."""
+) -> tuple[list[np.ndarray], float, float]:
+    """:func:`degrade_patch`, and the SNRs drawn for its LR-HSI and its HR-MSI."""
     low = spatial_degrade(truth, config.ratio, config.psf)
     snr_db = _draw_snr(config, rng)
     if math.isfinite(snr_db):
@@ -142,6 +146,10 @@ def _degrade(
             noise["truth_range"] = (float(truth.min()), float(truth.max()))
         low = add_awgn(low, snr_db, rng, **noise)
     high = spectral_degrade(truth, srf)
+    # Drawn only when asked, so that the draws of every config without it are unchanged.
+    msi_snr_db = math.inf if config.msi_noise_snr_db is None else float(rng.uniform(*config.msi_noise_snr_db))
+    if math.isfinite(msi_snr_db):
+        high = add_awgn(high, msi_snr_db, rng, per_band=True)
     scales = InputNormalisation.fit(low, high, config.normalisation)
     low, high = scales.normalise(low, high)
     sample = [low, high, scales.normalise_truth(truth)]
@@ -150,7 +158,7 @@ def _degrade(
         sample.append(classical_estimate(estimate, low, high, config.ratio, config.psf, wavelengths, srf, scales))
     if config.context_size > config.patch_size:
         sample = crop_sample(sample, config.patch_size, config.ratio, rng)
-    return sample, snr_db
+    return sample, snr_db, msi_snr_db
 
 
 def crop_sample(sample: list[np.ndarray], size: int, ratio: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -223,7 +231,7 @@ def draw_batch(
     wavelengths: np.ndarray | None = None,
 ) -> tuple[tuple[np.ndarray, ...], list[SampleDraw]]:
     """:func:`sample_batch` (the same draws, the same arrays), and what was drawn for each
-    sample: the source of its patch and the SNR of its LR-HSI (:class:`SampleDraw`)."""
+    sample: the source of its patch and the SNRs of its LR-HSI and HR-MSI (:class:`SampleDraw`)."""
     if isinstance(source, np.ndarray):
         source = _Cube(source)
     axis = np.arange(srf.shape[1], dtype=np.float64) if wavelengths is None else wavelengths
@@ -238,8 +246,8 @@ def draw_batch(
         patch = augment(patch, rng)
         if config.spectral_gain > 0:
             patch = patch * smooth_spectral_gain(axis, config.spectral_gain, rng)
-        sample, snr_db = _degrade(patch, srf, config, rng, wavelengths)
+        sample, snr_db, msi_snr_db = _degrade(patch, srf, config, rng, wavelengths)
         samples.append(sample)
-        draws.append(SampleDraw(name, snr_db))
+        draws.append(SampleDraw(name, snr_db, msi_snr_db))
     batch = tuple(np.stack(images).transpose(0, 3, 1, 2).astype(np.float32) for images in zip(*samples))
     return batch, draws
