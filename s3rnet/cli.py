@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     fuse.add_argument("--psf", default="box", choices=PSFS, help="PSF assumed between the two images")
     fuse.add_argument("--report", help="write the report (every choice, estimate and quality figure) as JSON")
     fuse.add_argument("--device", choices=("cpu", "cuda"), help="for a checkpoint; default: cuda when available")
+    fuse.add_argument("--window", type=int, default=512,
+                      help="CNMF and its kin (and a checkpoint's ensemble partner) unmix the whole pair up to this side "
+                           "squared HR pixels, larger pairs in overlapping windows of this side (memory grows with it)")
     fuse.add_argument("--network-alone", action="store_true",
                       help="a checkpoint's network without the classical partner its sidecar blends in")
     return parser
@@ -237,6 +240,10 @@ def _report(args: argparse.Namespace) -> int:
 def _blend_in_words(ensemble: dict) -> str:
     """The partner and its share, as :func:`s3rnet.inference.blend_with_partner` recorded them."""
     method = ensemble["method"]
+    if "windows" in ensemble:
+        shares = ensemble["window_weights"]
+        return (f"{method} in {ensemble['windows']} overlapping windows of {ensemble['window_hr_px']} HR px, at the share "
+                f"each window's inputs give: {min(shares):.3g}-{max(shares):.3g} (mean {ensemble['weight']:.3g})")
     if ensemble.get("weights"):
         above = (f"the scene's {ensemble['scene_weight']:.3g} (floor {ensemble['floor']:g})" if "scene_weight" in ensemble
                  else f"{ensemble['floor']:g}")
@@ -414,7 +421,7 @@ def _fuse(args: argparse.Namespace) -> int:
     result = fuse_pair(
         args.lrhsi, args.hrmsi, args.out, method=args.method, checkpoint=args.checkpoint,
         msi_response=args.msi_response, ratio=args.ratio, register=args.register, tile=args.tile, psf=args.psf,
-        report=args.report, progress_bar=True, device=args.device, ensemble=not args.network_alone,
+        report=args.report, progress_bar=True, device=args.device, ensemble=not args.network_alone, window=args.window,
     )
     report = result.report
     registration, quality = report["registration"], report["quality"]

@@ -26,9 +26,12 @@ tab and notebook 4. Every step is recorded in the report it returns (and writes 
    its classical estimate's statistics fitted once (agreement up to the channel attention, which
    pools over the tile: 1.8e-3 of the largest value on 16 px tiles for lite-oli4, tested); the
    output is streamed to disk (:class:`s3rnet.geo.RasterWriter`), so peak memory depends on the
-   tile, not on the scene; a checkpoint that names an ensemble partner (``python -m s3rnet
-   ensemble``) has its output blended with that classical method, run on the whole pair, up to
-   :data:`WHOLE_SCENE_PIXELS` (above, the network's output alone, with a warning); a checkpoint's
+   tile, not on the scene; a method that unmixes the scene as one (CNMF and its denoised forms)
+   runs on the whole pair when it has at most ``window`` x ``window`` HR pixels, and above in
+   overlapping windows of that side, each window's result fading into its neighbours' over the
+   pixels they share (:func:`window_starts`, :func:`fade_in`), so the output has no seams; a
+   checkpoint that names an ensemble partner (``python -m s3rnet ensemble``) has its output blended
+   with that classical method the same way, the partner's share measured on each window; a checkpoint's
    projection onto its inputs (``python -m s3rnet project``) is not applied (see
    :data:`REAL_PAIR_PROJECTION`; the report says so);
 7. **quality** without ground truth (:mod:`s3rnet.quality`): consistency with both inputs over the
@@ -65,7 +68,7 @@ from .response import (
 ProgressCallback = Callable[[float, str], None]
 
 # Methods that run tile by tile; every other registered method (CNMF and its denoised forms, which
-# unmix the scene as one) runs on the whole scene, up to WHOLE_SCENE_PIXELS.
+# unmix the scene as one) runs on the whole scene, or in overlapping windows above WHOLE_SCENE_WINDOW.
 TILED_METHODS = (
     "bicubic", "gsa", "mtf-glp-hpm", "hysime-gsa", "hysime-mtf", "hysime-wiener-mtf", "hysime-wiener-hybrid",
 )
@@ -99,8 +102,15 @@ CHECKPOINT_RESPONSE_TOLERANCE = 0.25
 # share of each band's variance. Measured on Indian Pines: the OLI response leaves 0 on an OLI pair,
 # 0.07-0.37% on a Sentinel-2 pair (refused), 4-79% on a binned one.
 CHECKPOINT_UNEXPLAINED_MARGIN = 1e-3
-# A CNMF fusion holds the whole scene (it unmixes it as one): refused above this many HR pixels.
-WHOLE_SCENE_PIXELS = 512 * 512
+# A CNMF fusion holds the whole scene (it unmixes it as one): a pair of more than this side squared
+# HR pixels is unmixed in overlapping windows of this side. PCA-Wiener-CNMF on a 512 x 512 x 200
+# pair: 105 s and a peak of 1345 MiB on one thread (benchmarks/bench_large.py --size 512).
+WHOLE_SCENE_WINDOW = 512
+# HR pixels that neighbouring windows share, at least (about: starts fall on LR pixels), over which
+# one window's result fades into the next's. On a 192 x 192 synthetic radiance scene (validation
+# seed, oli6, 35 dB) lite-oli6 blended with PCA-Wiener-CNMF in 96 px windows sharing 32 scored
+# 38.81 dB / 0.853 deg, on the whole scene 38.68 / 0.871, the network alone 38.51 / 0.894.
+WINDOW_OVERLAP = 64
 # Why a checkpoint's projection onto its inputs (s3rnet.consistency) is not applied to a real pair.
 REAL_PAIR_PROJECTION = (
     "not applied to a real pair: it makes the output reproduce the HR-MSI exactly through the response, PSF and "
@@ -798,11 +808,83 @@ def _round_to(value: int, ratio: int) -> int:
     return max(ratio, value - value % ratio)
 
 
+def window_starts(n: int, size: int, overlap: int, ratio: int = 1) -> list[int]:
+    """First pixels of the fewest windows of ``size`` pixels that cover ``n``, evenly spaced, each
+    sharing at least about ``overlap`` pixels with the next.
+
+    Parameters
+    ----------
+    n, size, overlap : int
+        Pixels; ``n`` and ``size`` multiples of ``ratio``, ``overlap < size``.
+    ratio : int
+        Starts are multiples of it (windows fall on whole LR pixels).
+
+    Returns
+    -------
+    list of int
+        ``[0]`` when ``n <= size``; else ascending, the last ``n - size``.
+    """
+    if n <= size:
+        return [0]
+    count = 1 + math.ceil((n - size) / (size - overlap))
+    return [ratio * round(k * (n - size) / ratio / (count - 1)) for k in range(count)]
+
+
+def fade_in(n: int, shared: int) -> np.ndarray:
+    """A window's own weight along one axis of its ``n`` pixels, shape (n,): rising linearly over the
+    first ``shared`` pixels, which the window before it covers too, and 1 after them."""
+    weight = np.ones(n, dtype=np.float32)
+    weight[:shared] = (np.arange(shared, dtype=np.float32) + 0.5) / max(shared, 1)
+    return weight
+
+
+def _run_in_windows(reader: PairReader, writer: RasterWriter, size: int, overlap: int,
+                    fuse_window: Callable[[tuple[int, int, int, int], np.ndarray], np.ndarray], notify: ProgressCallback,
+                    progress: tuple[float, float]) -> int:
+    """Run ``fuse_window((r0, r1, c0, c1), underneath)`` on overlapping ``size`` x ``size`` HR windows
+    (:func:`window_starts`) in raster order, and write each result faded into what the windows before
+    it wrote (:func:`fade_in` along both axes). ``underneath`` is what the writer held in the window
+    before this pass (the network's output, which a partner is blended with): the network's values of
+    the rows and columns a window shares with the next are kept aside before they are written over.
+    Returns the number of windows."""
+    ratio = reader.geometry.ratio
+    big_h, big_w = reader.geometry.hr_shape
+    rows, cols = window_starts(big_h, size, overlap, ratio), window_starts(big_w, size, overlap, ratio)
+    above: np.ndarray | None = None  # underneath, the rows this window row shares with the one before, whole width
+    done = 0
+    for i, r0 in enumerate(rows):
+        r1 = min(r0 + size, big_h)
+        top = 0 if i == 0 else rows[i - 1] + size - r0
+        next_row = rows[i + 1] if i + 1 < len(rows) else r1
+        below = np.empty((r1 - next_row, big_w, writer.bands), dtype=np.float32)
+        left: np.ndarray | None = None  # underneath, the columns this window shares with the one before
+        for j, c0 in enumerate(cols):
+            c1 = min(c0 + size, big_w)
+            side = 0 if j == 0 else cols[j - 1] + size - c0
+            current = writer.read(r0, c0, r1 - r0, c1 - c0)
+            underneath = current.copy()
+            if top:
+                underneath[:top] = above[:, c0:c1]
+            if side:
+                underneath[:, :side] = left
+            below[:, c0:c1] = underneath[next_row - r0 :]
+            if j + 1 < len(cols):
+                left = underneath[:, cols[j + 1] - c0 :].copy()
+            result = np.asarray(fuse_window((r0, r1, c0, c1), underneath), dtype=np.float32)
+            weight = (fade_in(r1 - r0, top)[:, None] * fade_in(c1 - c0, side)[None, :])[..., None]
+            writer.write(r0, c0, current + weight * (result - current))
+            done += 1
+            notify(progress[0] + (progress[1] - progress[0]) * done / (len(rows) * len(cols)),
+                   f"window {done}/{len(rows) * len(cols)}")
+        above = below
+    return done
+
+
 def fuse_pair(
     lrhsi: str | Path, hrmsi: str | Path, out: str | Path, *, method: str | None = None, checkpoint: str | None = None,
     msi_response: str = "estimate", ratio: int | None = None, register: str = "auto", tile: int = 256,
     psf: str = "box", mtf: float = 0.3, report: str | Path | None = None, progress: ProgressCallback | None = None,
-    progress_bar: bool = False, device: str | None = None, ensemble: bool = True,
+    progress_bar: bool = False, device: str | None = None, ensemble: bool = True, window: int = WHOLE_SCENE_WINDOW,
 ) -> PairFusion:
     """Fuse a real LR-HSI with a real HR-MSI into a georeferenced file (see the module docstring).
 
@@ -837,9 +919,13 @@ def fuse_pair(
     device : str, optional
         For a checkpoint.
     ensemble : bool
-        Blend a checkpoint's network with the classical partner its sidecar names, run on the
-        whole pair (up to :data:`WHOLE_SCENE_PIXELS`; above, the network alone, with a warning);
-        False: the network alone.
+        Blend a checkpoint's network with the classical partner its sidecar names (on the whole
+        pair or in windows, as ``window`` says); False: the network alone.
+    window : int
+        A method that unmixes the scene as one (CNMF and its kin; a checkpoint's ensemble partner)
+        runs on the whole pair when it has at most ``window`` x ``window`` HR pixels, else in
+        overlapping windows of that side (rounded down to a multiple of the ratio; at least 8 LR
+        pixels). Memory grows with it.
     """
     started = time.perf_counter()
     if register not in ("auto", "off"):
@@ -857,6 +943,9 @@ def fuse_pair(
     check_msi_bands(hsi, msi)
     geometry = pair_geometry(hsi, msi, ratio)
     ratio = geometry.ratio
+    window = _round_to(int(window), ratio)
+    if window < 8 * ratio:
+        raise ConfigError(f"window must be at least 8 LR pixels ({8 * ratio} HR pixels at ratio {ratio}), got {window}")
     h, w = geometry.lr_shape
     big_h, big_w = geometry.hr_shape
     needed = big_h * big_w * hsi.bands * 4
@@ -916,7 +1005,7 @@ def fuse_pair(
                 if ensemble:
                     notify(0.88, f"blending with {network.ensemble['method']}")
                     choice["ensemble"] = _blend_partner(network.ensemble, reader, writer, fit, ratio, psf, mtf,
-                                                        hsi.wavelengths)
+                                                        hsi.wavelengths, window, notify)
                 else:
                     choice["ensemble"] = {"method": network.ensemble["method"], "weight": network.ensemble["weight"],
                                           "applied": False, "why": "switched off: the network alone, as asked"}
@@ -931,7 +1020,7 @@ def fuse_pair(
                                                  wavelengths=hsi.wavelengths))
             tiling = _run_classical(choice["name"], context, reader, writer, tile, notify, progress_bar)
         else:
-            tiling = _run_whole(choice["name"], reader, writer, fit, ratio, psf, mtf, hsi.wavelengths)
+            tiling = _run_whole(choice["name"], reader, writer, fit, ratio, psf, mtf, hsi.wavelengths, window, notify)
         notify(0.9, "measuring the quality")
         quality, maps = _quality(reader, writer, fit, ratio, psf, mtf, tile)
         output = writer.close()
@@ -1018,54 +1107,93 @@ def _run_classical(method: str, context: TileContext, reader: PairReader, writer
             "tiles": tiles, "statistics": "fitted once on the LR sample"}
 
 
-def _whole_scene_inputs(reader: PairReader, fit: ResponseFit, ratio: int, psf: str, mtf: float,
-                        wavelengths: np.ndarray | None) -> FusionInputs:
-    """Both images whole, for a method that is not tiled (at most :data:`WHOLE_SCENE_PIXELS`)."""
+def _window_inputs(reader: PairReader, fit: ResponseFit, ratio: int, psf: str, mtf: float,
+                   wavelengths: np.ndarray | None, window: tuple[int, int, int, int] | None = None) -> FusionInputs:
+    """Both images in an HR window ``(r0, r1, c0, c1)`` (the whole pair by default), for a method that
+    unmixes what it is given as one."""
     big_h, big_w = reader.geometry.hr_shape
-    h, w = reader.geometry.lr_shape
-    return FusionInputs(reader.lr(0, h, 0, w), reader.hr(0, big_h, 0, big_w), ratio=ratio, srf=fit.response,
-                        psf=psf, mtf=mtf, wavelengths=wavelengths)
+    r0, r1, c0, c1 = window or (0, big_h, 0, big_w)
+    return FusionInputs(reader.lr(r0 // ratio, r1 // ratio, c0 // ratio, c1 // ratio), reader.hr(r0, r1, c0, c1),
+                        ratio=ratio, srf=fit.response, psf=psf, mtf=mtf, wavelengths=wavelengths)
+
+
+def _fits_whole(reader: PairReader, window: int) -> bool:
+    big_h, big_w = reader.geometry.hr_shape
+    return big_h * big_w <= window * window
+
+
+def _windowing(window: int, overlap: int, count: int) -> dict:
+    return {"mode": "overlapping windows (each unmixed as one, fading into its neighbours over the pixels they share)",
+            "window_hr_px": window, "overlap_hr_px": overlap, "windows": count}
 
 
 def _run_whole(method: str, reader: PairReader, writer: RasterWriter, fit: ResponseFit, ratio: int, psf: str,
-               mtf: float, wavelengths: np.ndarray | None) -> dict:
+               mtf: float, wavelengths: np.ndarray | None, window: int, notify: ProgressCallback) -> dict:
+    """A method that is not tiled: on the whole pair, or in overlapping windows above ``window`` squared HR pixels."""
     from .baselines import get_method
 
-    big_h, big_w = reader.geometry.hr_shape
-    if big_h * big_w > WHOLE_SCENE_PIXELS:
-        raise ShapeError(
-            f"{method} unmixes the whole scene at once and holds it in memory; {big_h}x{big_w} HR pixels is more than "
-            f"its limit of {WHOLE_SCENE_PIXELS} pixels: use {', '.join(TILED_METHODS)} or a checkpoint, which run in tiles"
-        )
-    writer.write(0, 0, get_method(method)(_whole_scene_inputs(reader, fit, ratio, psf, mtf, wavelengths)))
-    return {"mode": "whole scene (the method is not tiled)", "tiles": 1}
+    fuse = get_method(method)
+    if _fits_whole(reader, window):
+        writer.write(0, 0, fuse(_window_inputs(reader, fit, ratio, psf, mtf, wavelengths)))
+        return {"mode": "whole scene (the method is not tiled)", "tiles": 1}
+    overlap = _round_to(min(WINDOW_OVERLAP, window // 2), ratio)
+    count = _run_in_windows(
+        reader, writer, window, overlap,
+        lambda box, _: fuse(_window_inputs(reader, fit, ratio, psf, mtf, wavelengths, box)), notify, (0.1, 0.9))
+    return _windowing(window, overlap, count) | {"tiles": count}
 
 
 def _blend_partner(ensemble: dict, reader: PairReader, writer: RasterWriter, fit: ResponseFit, ratio: int, psf: str,
-                   mtf: float, wavelengths: np.ndarray | None) -> dict:
-    """Blend the network's output, already written, with its checkpoint's ensemble partner run on the
-    whole pair (:func:`s3rnet.inference.blend_with_partner`, with the pair's fitted response and
-    PSF); a pair above :data:`WHOLE_SCENE_PIXELS` keeps the network's output alone, and the
-    returned record says so, as when the partner fails."""
+                   mtf: float, wavelengths: np.ndarray | None, window: int, notify: ProgressCallback) -> dict:
+    """Blend the network's output, already written, with its checkpoint's ensemble partner
+    (:func:`s3rnet.inference.blend_with_partner`, with the pair's fitted response and PSF), run on
+    the whole pair or, above ``window`` squared HR pixels, in overlapping windows, each with the
+    share its own inputs give. A window where the partner fails keeps the network's output, and the
+    returned record says so; on the whole pair, the output is then the network's alone."""
     from .baselines import get_method
     from .inference import blend_with_partner
 
-    big_h, big_w = reader.geometry.hr_shape
+    partner = get_method(ensemble["method"])
     record = {"method": ensemble["method"], "weight": ensemble["weight"]}
-    if big_h * big_w > WHOLE_SCENE_PIXELS:
-        return record | {"applied": False, "why": (
-            f"{ensemble['method']} runs on the whole scene, and {big_h}x{big_w} HR pixels is more than its limit of "
-            f"{WHOLE_SCENE_PIXELS}: the output is the network's alone")}
-    inputs = _whole_scene_inputs(reader, fit, ratio, psf, mtf, wavelengths)
-    try:
-        partner = get_method(ensemble["method"])(inputs)
-    except (S3RNetError, np.linalg.LinAlgError) as exc:
-        return record | {"applied": False, "why": f"{ensemble['method']} failed on the pair ({exc}): the output is the network's alone"}
-    if not np.isfinite(partner).all():
-        return record | {"applied": False, "why": f"{ensemble['method']} gave non-finite values: the output is the network's alone"}
-    blended, record = blend_with_partner(writer.read(0, 0, big_h, big_w), partner, inputs, ensemble)
-    writer.write(0, 0, blended)
-    return record | {"applied": True}
+    failures: list[str] = []
+    records: list[dict] = []
+
+    def blend(box: tuple[int, int, int, int] | None, network: np.ndarray) -> np.ndarray:
+        inputs = _window_inputs(reader, fit, ratio, psf, mtf, wavelengths, box)
+        try:
+            cube = partner(inputs)
+        except (S3RNetError, np.linalg.LinAlgError) as exc:
+            failures.append(f"{ensemble['method']} failed on the pair{_window_text(box)} ({exc})")
+            return network
+        if not np.isfinite(cube).all():
+            failures.append(f"{ensemble['method']} gave non-finite values{_window_text(box)}")
+            return network
+        blended, done = blend_with_partner(network, cube, inputs, ensemble)
+        records.append(done)
+        return blended
+
+    if _fits_whole(reader, window):
+        big_h, big_w = reader.geometry.hr_shape
+        blended = blend(None, writer.read(0, 0, big_h, big_w))
+        if failures:
+            return record | {"applied": False, "why": f"{failures[0]}: the output is the network's alone"}
+        writer.write(0, 0, blended)
+        return records[0] | {"applied": True}
+    overlap = _round_to(min(WINDOW_OVERLAP, window // 2), ratio)
+    count = _run_in_windows(reader, writer, window, overlap, blend, notify, (0.88, 0.9))
+    if not records:
+        return record | {"applied": False, "why": f"{failures[0]} and in every other window: the output is the network's alone"}
+    shares = [r["weight"] for r in records]
+    record |= {k: records[0][k] for k in ("share", "floor") if k in records[0]}
+    record |= {"weight": float(np.mean(shares)), "window_weights": [round(w, 4) for w in shares],
+               "applied": True} | _windowing(window, overlap, count)
+    if failures:
+        record["why"] = f"applied in {len(records)} of {count} windows; the others keep the network's output: " + "; ".join(failures)
+    return record
+
+
+def _window_text(box: tuple[int, int, int, int] | None) -> str:
+    return "" if box is None else f" in the window of HR rows {box[0]}-{box[1]}, columns {box[2]}-{box[3]}"
 
 
 def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter, sample_lr: np.ndarray,

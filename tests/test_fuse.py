@@ -436,19 +436,43 @@ def test_hysime_wiener_cnmf_fuses_a_noisy_pair_in_one_pass(tmp_path, scene):
     assert scores["hysime-wiener-cnmf"] > scores["cnmf"] + 2.0, scores
 
 
-def test_a_method_that_needs_the_whole_scene_is_refused_above_its_limit(tmp_path, scene, clean, monkeypatch):
-    import s3rnet.fuse as fuse_module
+def test_windows_cover_the_scene_on_whole_lr_pixels_and_fade_into_each_other():
+    from s3rnet.fuse import fade_in, window_starts
 
+    assert window_starts(96, 96, 24, 4) == [0] and window_starts(40, 96, 24, 4) == [0]
+    for n, size, overlap, ratio in [(96, 48, 24, 4), (1000, 512, 64, 4), (1064, 512, 64, 4), (9000, 510, 63, 3)]:
+        starts = window_starts(n, size, overlap, ratio)
+        assert starts[0] == 0 and starts[-1] == n - size and all(s % ratio == 0 for s in starts)
+        shared = [a + size - b for a, b in zip(starts, starts[1:])]
+        assert min(shared) >= overlap - ratio and max(shared) - min(shared) <= ratio, (n, starts)
+        # The fewest windows: one less would leave neighbours sharing less than the overlap.
+        assert (len(starts) - 2) * (size - overlap) < n - size
+    weight = fade_in(8, 4)
+    np.testing.assert_allclose(weight, [0.125, 0.375, 0.625, 0.875, 1, 1, 1, 1])
+    assert np.all(fade_in(8, 0) == 1)
+
+
+def test_a_method_that_unmixes_the_scene_as_one_runs_in_overlapping_windows_on_a_larger_pair(tmp_path, scene, clean):
+    """CNMF on a 96 x 96 pair in 48 px windows sharing 24: nine windows, each unmixed as one, faded
+    into each other, scoring near CNMF on the whole pair and far above bicubic; a window under 8 LR
+    pixels is refused before anything is written."""
     lr, hr = write_pair(tmp_path, clean, scene)
-    monkeypatch.setattr(fuse_module, "WHOLE_SCENE_PIXELS", 64 * 64)
-    with pytest.raises(ShapeError, match=r"cnmf unmixes the whole scene at once .* 96x96 HR pixels .* run in tiles"):
-        fuse_pair(lr, hr, tmp_path / "out.tif", method="cnmf", msi_response="oli4")
-    assert not (tmp_path / "out.tif").exists() and not (tmp_path / "out.tif.part").exists()
+    whole = fuse_pair(lr, hr, tmp_path / "whole.tif", method="cnmf", msi_response="oli4")
+    windows = fuse_pair(lr, hr, tmp_path / "windows.tif", method="cnmf", msi_response="oli4", window=48)
+    assert whole.report["tiling"]["mode"] == "whole scene (the method is not tiled)"
+    tiling = windows.report["tiling"]
+    assert tiling["mode"].startswith("overlapping windows") and tiling["windows"] == 9
+    assert tiling["window_hr_px"] == 48 and tiling["overlap_hr_px"] == 24
+    bicubic = fuse_pair(lr, hr, tmp_path / "bicubic.tif", method="bicubic", msi_response="oli4")
+    scores = {name: psnr(clean.truth, open_image(run.output).read())
+              for name, run in (("whole", whole), ("windows", windows), ("bicubic", bicubic))}
+    assert abs(scores["windows"] - scores["whole"]) < 1.0 and scores["windows"] > scores["bicubic"] + 3.0, scores
+    with pytest.raises(ConfigError, match=r"window must be at least 8 LR pixels \(32 HR pixels at ratio 4\), got 28"):
+        fuse_pair(lr, hr, tmp_path / "small.tif", method="cnmf", msi_response="oli4", window=30)
+    assert not (tmp_path / "small.tif").exists() and not (tmp_path / "small.tif.part").exists()
 
 
-def test_a_checkpoint_with_an_ensemble_partner_blends_it_on_the_whole_pair(tmp_path, scene, clean, tiny_checkpoint,
-                                                                           monkeypatch):
-    import s3rnet.fuse as fuse_module
+def test_a_checkpoint_with_an_ensemble_partner_blends_it_on_the_whole_pair_or_in_windows(tmp_path, scene, clean, tiny_checkpoint):
     from s3rnet.training import write_ensemble_checkpoint
 
     blended_checkpoint = write_ensemble_checkpoint(tiny_checkpoint, tmp_path / "blended.safetensors",
@@ -478,8 +502,12 @@ def test_a_checkpoint_with_an_ensemble_partner_blends_it_on_the_whole_pair(tmp_p
     assert switched_off.report["method"]["ensemble"]["applied"] is False
     assert not any("blends in" in w for w in switched_off.report["warnings"])
 
-    monkeypatch.setattr(fuse_module, "WHOLE_SCENE_PIXELS", 64 * 64)
-    too_big = fuse_pair(lr, hr, tmp_path / "big.tif", checkpoint=str(blended_checkpoint), **common)
-    np.testing.assert_array_equal(open_image(too_big.output).read(), open_image(alone.output).read())
-    assert too_big.report["method"]["ensemble"]["applied"] is False
-    assert any("blends in cnmf" in w and "96x96 HR pixels" in w for w in too_big.report["warnings"])
+    # Above the window, the partner runs in overlapping windows, each blended at its own share.
+    in_windows = fuse_pair(lr, hr, tmp_path / "windows.tif", checkpoint=str(raising), window=48, **common)
+    record = in_windows.report["method"]["ensemble"]
+    assert record["applied"] is True and record["windows"] == 9 and len(record["window_weights"]) == 9
+    assert min(record["window_weights"]) >= 0.4 and record["weight"] == pytest.approx(np.mean(record["window_weights"]))
+    scores = {name: psnr(clean.truth, open_image(run.output).read())
+              for name, run in (("alone", alone), ("whole", raised), ("windows", in_windows))}
+    assert scores["windows"] > scores["alone"] + 1.0 and abs(scores["windows"] - scores["whole"]) < 1.0, scores
+    assert not any("blends in" in w for w in in_windows.report["warnings"])
