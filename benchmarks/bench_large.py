@@ -7,7 +7,11 @@ ratio commutes with the box PSF), and written, strip by strip, as two georeferen
 a temporary folder. Each method then runs ``s3rnet.fuse.fuse_pair`` in its own process, and the
 table gives its wall time, seconds per output megapixel, time relative to bicubic (measured in
 the same run), and the process's peak resident memory (``wait4``'s ``ru_maxrss``) against the size
-of the output it wrote. The goal is a peak under 2 GB whatever the size.
+of the output it wrote. The goal is a peak under 2 GB whatever the size. The last column says where
+the peak is reached: the resident memory sampled every 0.2 s, its largest value after each progress
+message (the work announced last: ``tile`` covers the tiles after the first, ``window`` the windows
+after the first; the first tile runs under ``fusing with ...``, a checkpoint's partner's first
+window under ``blending with ...``).
 
 Usage::
 
@@ -30,14 +34,29 @@ from pathlib import Path
 from _harness import THREAD_VARIABLES
 
 CHILD = """
-import json, sys, time
+import json, re, sys, threading, time
 from s3rnet.fuse import fuse_pair
 args = json.loads(sys.argv[1])
+phase, peaks = ["reading the pair"], {}
+
+def resident_mib():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+
+def sample():
+    while True:
+        peaks[phase[0]] = max(peaks.get(phase[0], 0.0), resident_mib())
+        time.sleep(0.2)
+
+def progress(fraction, message):
+    phase[0] = re.sub(r" [0-9]+/[0-9]+$", "", message)  # "window 3/9" -> "window": what was announced last
+
+threading.Thread(target=sample, daemon=True).start()
 start = time.perf_counter()
 result = fuse_pair(args["lr"], args["hr"], args["out"], method=args["method"], checkpoint=args["checkpoint"],
-                   msi_response="oli4", tile=args["tile"])
+                   msi_response="oli4", tile=args["tile"], window=args["window"], progress=progress)
 print(json.dumps({"seconds": time.perf_counter() - start, "method": result.report["method"]["name"],
-                  "tiles": result.report["tiling"]["tiles"],
+                  "tiles": result.report["tiling"]["tiles"], "phases": peaks,
                   "spatial_psnr": result.report["quality"]["consistency"]["spatial"]["psnr"]}))
 """
 
@@ -47,6 +66,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="BLAS and torch threads (default 2)")
     parser.add_argument("--size", type=int, default=2048, help="output side in HR pixels, a multiple of 4 (default 2048)")
     parser.add_argument("--tile", type=int, default=256, help="fuse's tile side (default 256)")
+    parser.add_argument("--window", type=int, default=512,
+                        help="fuse's window for methods that are not tiled and for a checkpoint's partner (default 512)")
     parser.add_argument("--methods", default="bicubic,gsa,mtf-glp-hpm", help="classical methods (comma-separated)")
     parser.add_argument("--checkpoint", help="also a network checkpoint (published name or path)")
     parser.add_argument("--format", default="hdr", choices=("hdr", "tif"), help="output format (default ENVI)")
@@ -92,11 +113,12 @@ def build_pair(folder: Path, size: int) -> tuple[Path, Path]:
 
 
 def run_method(lr: Path, hr: Path, out: Path, method: str | None, checkpoint: str | None, tile: int,
-               threads: int) -> dict:
-    """One fusion in a child process; its report line, wall time and peak resident memory."""
+               threads: int, window: int) -> dict:
+    """One fusion in a child process; its report line, wall time and peak resident memory, and the
+    peak sampled (every 0.2 s) in each phase its progress messages announce."""
     env = dict(os.environ, **{name: str(threads) for name in THREAD_VARIABLES})
     payload = json.dumps({"lr": str(lr), "hr": str(hr), "out": str(out), "method": method, "checkpoint": checkpoint,
-                          "tile": tile})
+                          "tile": tile, "window": window})
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-c", CHILD, payload], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, env=env)
@@ -130,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for method, checkpoint in runs:
             out = folder / f"fused-{method or 'checkpoint'}.{args.format}"
-            result = run_method(lr, hr, out, method, checkpoint, args.tile, args.threads)
+            result = run_method(lr, hr, out, method, checkpoint, args.tile, args.threads, args.window)
             rows.append(result)
             print(f"  {result['method']}: {result['wall']:.1f} s, peak {result['peak_rss_mib']:.0f} MiB", flush=True)
             for stale in folder.glob("fused-*"):
@@ -138,13 +160,15 @@ def main(argv: list[str] | None = None) -> int:
         reference = next((r["wall"] for r in rows if r["method"] == "bicubic"), rows[0]["wall"])
         print()
         print(f"Output {args.size} x {args.size} x 200 float32 ({output_mib:.0f} MiB, {megapixels:.2f} Mpx), tile {args.tile}, "
-              f"{args.threads} threads, output .{args.format}")
+              f"window {args.window}, {args.threads} threads, output .{args.format}")
         print()
-        print("| method | tiles | wall (s) | s / Mpx | time vs bicubic | peak RSS (MiB) | peak / output size |")
-        print("|---|---|---|---|---|---|---|")
+        print("| method | tiles | wall (s) | s / Mpx | time vs bicubic | peak RSS (MiB) | peak / output size | "
+              "sampled peak after each announcement (MiB) |")
+        print("|---|---|---|---|---|---|---|---|")
         for r in rows:
+            phases = ", ".join(f"{name} {peak:.0f}" for name, peak in r["phases"].items())
             print(f"| {r['method']} | {r['tiles']} | {r['wall']:.1f} | {r['wall'] / megapixels:.1f} | "
-                  f"{r['wall'] / reference:.2f} | {r['peak_rss_mib']:.0f} | {r['peak_rss_mib'] / output_mib:.3f} |")
+                  f"{r['wall'] / reference:.2f} | {r['peak_rss_mib']:.0f} | {r['peak_rss_mib'] / output_mib:.3f} | {phases} |")
     finally:
         if not args.workdir:
             shutil.rmtree(folder, ignore_errors=True)

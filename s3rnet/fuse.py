@@ -846,7 +846,8 @@ def _run_in_windows(reader: PairReader, writer: RasterWriter, size: int, overlap
     it wrote (:func:`fade_in` along both axes). ``underneath`` is what the writer held in the window
     before this pass (the network's output, which a partner is blended with): the network's values of
     the rows and columns a window shares with the next are kept aside before they are written over.
-    Returns the number of windows."""
+    ``fuse_window`` returns a new array or ``underneath``, which is then overwritten. Returns the
+    number of windows."""
     ratio = reader.geometry.ratio
     big_h, big_w = reader.geometry.hr_shape
     rows, cols = window_starts(big_h, size, overlap, ratio), window_starts(big_w, size, overlap, ratio)
@@ -861,8 +862,11 @@ def _run_in_windows(reader: PairReader, writer: RasterWriter, size: int, overlap
         for j, c0 in enumerate(cols):
             c1 = min(c0 + size, big_w)
             side = 0 if j == 0 else cols[j - 1] + size - c0
-            current = writer.read(r0, c0, r1 - r0, c1 - c0)
-            underneath = current.copy()
+            underneath = writer.read(r0, c0, r1 - r0, c1 - c0)
+            # What the windows before wrote, needed only where this one fades in over it: its first
+            # rows and columns (keeping all of it would cost a window-sized cube more).
+            fading = (slice(0, top), slice(None)), (slice(top, None), slice(0, side))
+            written = [underneath[area].copy() for area in fading]
             if top:
                 underneath[:top] = above[:, c0:c1]
             if side:
@@ -872,7 +876,12 @@ def _run_in_windows(reader: PairReader, writer: RasterWriter, size: int, overlap
                 left = underneath[:, cols[j + 1] - c0 :].copy()
             result = np.asarray(fuse_window((r0, r1, c0, c1), underneath), dtype=np.float32)
             weight = (fade_in(r1 - r0, top)[:, None] * fade_in(c1 - c0, side)[None, :])[..., None]
-            writer.write(r0, c0, current + weight * (result - current))
+            for area, before in zip(fading, written):
+                own = result[area]  # a view: the fade is applied in place
+                own -= before
+                own *= weight[area]
+                own += before
+            writer.write(r0, c0, result)
             done += 1
             notify(progress[0] + (progress[1] - progress[0]) * done / (len(rows) * len(cols)),
                    f"window {done}/{len(rows) * len(cols)}")

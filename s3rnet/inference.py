@@ -158,7 +158,13 @@ def blend_outputs(network: np.ndarray, partner: np.ndarray, weight: float | np.n
     """
     if not np.all((np.asarray(weight) >= 0.0) & (np.asarray(weight) <= 1.0)):
         raise ConfigError(f"an ensemble weight must lie in [0, 1], got {weight!r}")
-    return ((1.0 - weight) * network + weight * partner).astype(np.float32)
+    # In float32 and a row at a time: on a 512 x 512 x 200 window of fuse, float64 temporaries of
+    # the whole cube took 1.2 GiB.
+    share = np.asarray(weight, dtype=np.float32)
+    blended = np.multiply(network, 1 - share, dtype=np.float32)
+    for row, partner_row in zip(blended, partner):
+        row += partner_row * share
+    return blended
 
 
 def blend_with_partner(
