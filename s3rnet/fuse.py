@@ -26,7 +26,8 @@ tab and notebook 4. Every step is recorded in the report it returns (and writes 
    its classical estimate's statistics fitted once (agreement up to the channel attention, which
    pools over the tile: 1.8e-3 of the largest value on 16 px tiles for lite-oli4, tested); the
    output is streamed to disk (:class:`s3rnet.geo.RasterWriter`), so peak memory depends on the
-   tile, not on the scene; a method that unmixes the scene as one (CNMF and its denoised forms)
+   tile, not on the scene (glibc's mmap threshold is fixed so that freed tiles' cubes are given
+   back: :mod:`s3rnet.allocator`); a method that unmixes the scene as one (CNMF and its denoised forms)
    runs on the whole pair when it has at most ``window`` x ``window`` HR pixels, and above in
    overlapping windows of that side, each window's result fading into its neighbours' over the
    pixels they share (:func:`window_starts`, :func:`fade_in`), so the output has no seams; a
@@ -53,6 +54,7 @@ from typing import Any
 
 import numpy as np
 
+from .allocator import MMAP_THRESHOLD_BYTES, fix_mmap_threshold
 from .baselines._common import covering_band, upsample
 from .degrade import MSI_RESPONSES, PSFS, gaussian_sigma, spatial_degrade
 from .errors import ConfigError, ResponseRangeError, S3RNetError, ShapeError, WavelengthError
@@ -89,6 +91,9 @@ SAMPLE_BLOCKS = 16
 # tiled in 16 px tiles of a 144 x 144 pair against one pass: largest difference relative to the
 # largest value 4.7e-3 with a halo of 16, 2.6e-4 with 20, 9.9e-7 with 24 (tests/test_fuse.py).
 NETWORK_HALO_LR = 24
+# Bytes of a strip of rows in which a tile's classical fusion computes what has the cube's bands
+# (the modulation of MTF-GLP-HPM, the injected detail of GSA) instead of one more whole cube.
+STRIP_BYTES = 8 * 2**20
 # The central LR block on which the shift is measured.
 REGISTRATION_BLOCK = 256
 # HR pixels (per side) of the central crop scored by the no-reference indices.
@@ -496,6 +501,12 @@ def fit_statistics(method: str, lrhsi: np.ndarray, lrmsi: np.ndarray, response: 
     return {}
 
 
+def _row_strips(shape: tuple[int, ...]) -> list[slice]:
+    """Slices of the rows of a (H, W, C) float32 cube, each about :data:`STRIP_BYTES`."""
+    rows = max(1, STRIP_BYTES // (int(np.prod(shape[1:])) * 4))
+    return [slice(start, min(start + rows, shape[0])) for start in range(0, shape[0], rows)]
+
+
 def fuse_tile(method: str, lr: np.ndarray, hr: np.ndarray, context: TileContext) -> np.ndarray:
     """One tile of a classical method with the global statistics (float32 throughout).
 
@@ -515,28 +526,32 @@ def fuse_tile(method: str, lr: np.ndarray, hr: np.ndarray, context: TileContext)
         if method == "hysime-wiener-hybrid":
             from .baselines.hysime_wiener_hybrid import blend
 
-            return blend(fused["gsa"], fused["mtf-glp-hpm"], stats["gsa_weights"])
+            return blend(fused["gsa"], fused["mtf-glp-hpm"], stats["gsa_weights"], out=fused["gsa"])
         return fused[SUBSPACE_METHODS[method][0]]
     up = upsample(lr, context.ratio)
     if method == "bicubic":
         return up
-    # In place where a cube would otherwise be copied: a tile's working set sets the peak memory
-    # of a large pair's fusion.
+    # In place, and what has as many bands as the cube a strip of rows at a time: a tile's working
+    # set sets the peak memory of a large pair's fusion.
     if method == "mtf-glp-hpm":
         weights = stats["weights"]
-        modulation = hr @ weights
-        pan_low = _low_pass(hr, context) @ weights
-        reliable = pan_low > stats["floor"]
-        np.divide(modulation, pan_low, out=modulation, where=reliable)
-        modulation[~reliable] = 1.0
-        up *= modulation
+        pan_low_bands = _low_pass(hr, context)
+        for rows in _row_strips(up.shape):
+            modulation = hr[rows] @ weights
+            pan_low = pan_low_bands[rows] @ weights
+            reliable = pan_low > stats["floor"]
+            np.divide(modulation, pan_low, out=modulation, where=reliable)
+            modulation[~reliable] = 1.0
+            up[rows] *= modulation
         return up
     if method == "gsa":
         intensity = up @ stats["weights"] + stats["intercept"]
         gain = np.divide(stats["intensity_std"], stats["msi_low_std"], out=np.ones_like(stats["intensity_std"]),
                          where=stats["msi_low_std"] > 0)
         pan = ((hr - stats["msi_mean"]) * gain + stats["intensity_mean"]).astype(np.float32)
-        up += (pan - intensity) @ stats["injection"]
+        detail = pan - intensity
+        for rows in _row_strips(up.shape):
+            up[rows] += detail[rows] @ stats["injection"]
         return up
     raise ConfigError(f"method {method!r} does not run tile by tile; choose one of {', '.join(TILED_METHODS)}")
 
@@ -838,6 +853,17 @@ def fade_in(n: int, shared: int) -> np.ndarray:
     return weight
 
 
+def _fade_over(result: np.ndarray, areas, before: list[np.ndarray], rows: np.ndarray, cols: np.ndarray) -> None:
+    """Fade ``result`` (H, W, C) in over what was there ``before`` in each of ``areas`` (slices), in
+    place, with the weights ``rows[:, None] * cols[None, :]`` (:func:`fade_in` along each axis)."""
+    weight = (rows[:, None] * cols[None, :])[..., None]
+    for area, earlier in zip(areas, before):
+        own = result[area]
+        own -= earlier
+        own *= weight[area]
+        own += earlier
+
+
 def _run_in_windows(reader: PairReader, writer: RasterWriter, size: int, overlap: int,
                     fuse_window: Callable[[tuple[int, int, int, int], np.ndarray], np.ndarray], notify: ProgressCallback,
                     progress: tuple[float, float]) -> int:
@@ -875,13 +901,10 @@ def _run_in_windows(reader: PairReader, writer: RasterWriter, size: int, overlap
             if j + 1 < len(cols):
                 left = underneath[:, cols[j + 1] - c0 :].copy()
             result = np.asarray(fuse_window((r0, r1, c0, c1), underneath), dtype=np.float32)
-            weight = (fade_in(r1 - r0, top)[:, None] * fade_in(c1 - c0, side)[None, :])[..., None]
-            for area, before in zip(fading, written):
-                own = result[area]  # a view: the fade is applied in place
-                own -= before
-                own *= weight[area]
-                own += before
+            _fade_over(result, fading, written, fade_in(r1 - r0, top), fade_in(c1 - c0, side))
             writer.write(r0, c0, result)
+            # Freed before the next window is read and its partner runs, which is the peak.
+            del result, underneath
             done += 1
             notify(progress[0] + (progress[1] - progress[0]) * done / (len(rows) * len(cols)),
                    f"window {done}/{len(rows) * len(cols)}")
@@ -962,6 +985,7 @@ def fuse_pair(
     if needed > free:
         raise ShapeError(f"{out}: the output needs {needed / 2**30:.1f} GiB, and its disk has {free / 2**30:.1f} GiB free")
     reader = PairReader(hsi, msi, geometry)
+    threshold_fixed = fix_mmap_threshold()
     warnings_: list[str] = list(hsi.notes) + list(msi.notes)
     notify(0.02, "fitting the MSI response")
 
@@ -1055,6 +1079,9 @@ def fuse_pair(
         "registration": registration,
         "method": {k: v for k, v in choice.items()},
         "tiling": tiling,
+        "memory": {"mmap_threshold_bytes": MMAP_THRESHOLD_BYTES if threshold_fixed else None,
+                   "why": "freed cubes go back to the system (s3rnet.allocator)" if threshold_fixed
+                   else "the allocator's own (no glibc mallopt here)"},
         "output": {"path": str(output), "format": writer.kind, "shape": [big_h, big_w, hsi.bands],
                    "crs": describe_crs(geometry.crs),
                    "transform": None if geometry.transform is None else list(geometry.transform)[:6]},
@@ -1177,7 +1204,9 @@ def _blend_partner(ensemble: dict, reader: PairReader, writer: RasterWriter, fit
         if not np.isfinite(cube).all():
             failures.append(f"{ensemble['method']} gave non-finite values{_window_text(box)}")
             return network
-        blended, done = blend_with_partner(network, cube, inputs, ensemble)
+        # Over the network's cube, which the caller gives to be written over: a window then holds
+        # no third cube.
+        blended, done = blend_with_partner(network, cube, inputs, ensemble, out=network)
         records.append(done)
         return blended
 

@@ -141,7 +141,8 @@ def fuse_with_model(
     return run_model(model, inputs, normalisation, estimate, device).cube
 
 
-def blend_outputs(network: np.ndarray, partner: np.ndarray, weight: float | np.ndarray) -> np.ndarray:
+def blend_outputs(network: np.ndarray, partner: np.ndarray, weight: float | np.ndarray,
+                  out: np.ndarray | None = None) -> np.ndarray:
     """The ensemble of a network's fused cube and a classical method's: ``(1 - weight) * network
     + weight * partner``.
 
@@ -151,6 +152,8 @@ def blend_outputs(network: np.ndarray, partner: np.ndarray, weight: float | np.n
         Both in the scene's units.
     weight : float or ndarray, shape (C,)
         The partner's share, in [0, 1], or each band's.
+    out : ndarray, shape (H, W, C), float32, optional
+        Where to write the blend; it may be ``network`` itself (``fuse``'s windows do so).
 
     Returns
     -------
@@ -161,14 +164,14 @@ def blend_outputs(network: np.ndarray, partner: np.ndarray, weight: float | np.n
     # In float32 and a row at a time: on a 512 x 512 x 200 window of fuse, float64 temporaries of
     # the whole cube took 1.2 GiB.
     share = np.asarray(weight, dtype=np.float32)
-    blended = np.multiply(network, 1 - share, dtype=np.float32)
+    blended = np.multiply(network, 1 - share, out=out, dtype=np.float32)
     for row, partner_row in zip(blended, partner):
         row += partner_row * share
     return blended
 
 
 def blend_with_partner(
-    network: np.ndarray, partner: np.ndarray, inputs: FusionInputs, ensemble: dict
+    network: np.ndarray, partner: np.ndarray, inputs: FusionInputs, ensemble: dict, out: np.ndarray | None = None
 ) -> tuple[np.ndarray, dict]:
     """The blend of a network's cube and its partner's as a checkpoint's ``"ensemble"`` asks.
 
@@ -183,6 +186,8 @@ def blend_with_partner(
         default): with ``"consistency"`` the weight is the floor of
         :func:`s3rnet.consistency.partner_share`, with ``"band-consistency"`` of its share for each band,
         with ``"scene-band-consistency"`` of the scene's share, from which each band's is raised.
+    out : ndarray, shape (H, W, C), float32, optional
+        Where to write the blend (see :func:`blend_outputs`); the share is measured first.
 
     Returns
     -------
@@ -196,13 +201,13 @@ def blend_with_partner(
     record = {"method": ensemble["method"], "weight": float(ensemble["weight"])}
     share = ensemble.get("share", "fixed")
     if share == "fixed":
-        return blend_outputs(network, partner, record["weight"]), record
+        return blend_outputs(network, partner, record["weight"], out), record
     per_band = {"consistency": False, "band-consistency": True, "scene-band-consistency": "above-scene"}[share]
     record |= {"share": share} | partner_share(network, partner, inputs, floor=record["weight"], per_band=per_band)
     weights = record.pop("weights", None)
     if weights is None:
-        return blend_outputs(network, partner, record["weight"]), record
-    return blend_outputs(network, partner, weights), record | {"weights": [round(float(w), 4) for w in weights]}
+        return blend_outputs(network, partner, record["weight"], out), record
+    return blend_outputs(network, partner, weights, out), record | {"weights": [round(float(w), 4) for w in weights]}
 
 
 def resolve_checkpoint(name_or_path: str | Path) -> Path:

@@ -8,6 +8,7 @@ files only. Crops stay small (48 to 144 pixels) for the shared 2-core machine.
 from __future__ import annotations
 
 import json
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from rasterio.transform import Affine
 from rasterio.crs import CRS
 
+from s3rnet.allocator import MMAP_THRESHOLD_BYTES
 from s3rnet.checkpoints import CheckpointError, checkpoint_metadata, save_checkpoint
 from s3rnet.degrade import simulate
 from s3rnet.errors import ConfigError, ResponseRangeError, SceneFormatError, ShapeError
@@ -139,6 +141,8 @@ def test_tiled_output_equals_untiled(tmp_path, scene, shifted, method):
     tiled = fuse_pair(lr, hr, tmp_path / "tiled.tif", method=method, tile=40)
     assert whole.report["tiling"]["tiles"] == 1 and tiled.report["tiling"]["tiles"] == 9
     assert tiled.report["registration"]["corrected"]
+    if platform.libc_ver()[0] == "glibc":
+        assert tiled.report["memory"]["mmap_threshold_bytes"] == MMAP_THRESHOLD_BYTES
     a, b = open_image(tiled.output).read(), open_image(whole.output).read()
     assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max()
 

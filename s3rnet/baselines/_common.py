@@ -16,6 +16,9 @@ from ..fusion import FusionInputs
 # band "cover" every HSI band.
 _SUPPORT_SHARE = 0.05
 
+# Bands upsampled at a time by :func:`upsample`.
+UPSAMPLE_BANDS = 16
+
 
 def upsample(cube: np.ndarray, ratio: int) -> np.ndarray:
     """Bicubic upsampling of every band by an integer ratio.
@@ -39,13 +42,19 @@ def upsample(cube: np.ndarray, ratio: int) -> np.ndarray:
     .. [1] R. Keys, "Cubic convolution interpolation for digital image processing", IEEE
            Transactions on Acoustics, Speech, and Signal Processing 29(6), 1981.
     """
-    h, w, _ = cube.shape
-    tensor = torch.from_numpy(np.ascontiguousarray(cube.transpose(2, 0, 1), dtype=np.float32))
-    with torch.no_grad():
-        up = torch.nn.functional.interpolate(
-            tensor[None], size=(h * ratio, w * ratio), mode="bicubic", align_corners=False
-        )[0]
-    return np.ascontiguousarray(up.numpy().transpose(1, 2, 0))
+    h, w, bands = cube.shape
+    out = np.empty((h * ratio, w * ratio, bands), dtype=np.float32)
+    # Band by band in groups: the bands are independent, and the interpolation's (C, H, W) result
+    # is then never held beside the (H, W, C) cube it is copied into.
+    for start in range(0, bands, UPSAMPLE_BANDS):
+        group = slice(start, min(start + UPSAMPLE_BANDS, bands))
+        tensor = torch.from_numpy(np.ascontiguousarray(cube[..., group].transpose(2, 0, 1), dtype=np.float32))
+        with torch.no_grad():
+            up = torch.nn.functional.interpolate(
+                tensor[None], size=(h * ratio, w * ratio), mode="bicubic", align_corners=False
+            )[0]
+        out[..., group] = up.numpy().transpose(1, 2, 0)
+    return out
 
 
 def degrade_like(cube: np.ndarray, inputs: FusionInputs) -> np.ndarray:

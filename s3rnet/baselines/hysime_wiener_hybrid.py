@@ -59,15 +59,18 @@ def gsa_weights(gains: np.ndarray, srf: np.ndarray | None) -> np.ndarray:
     return np.where(covered_bands(srf), 1.0 - np.asarray(gains, dtype=np.float64), 0.0)
 
 
-def blend(gsa_cube: np.ndarray, mtf_cube: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def blend(gsa_cube: np.ndarray, mtf_cube: np.ndarray, weights: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``weights * gsa_cube + (1 - weights) * mtf_cube`` band by band, float32.
 
     Parameters
     ----------
     gsa_cube, mtf_cube : ndarray, shape (H, W, C)
     weights : ndarray, shape (C,)
+    out : ndarray, shape (H, W, C), float32, optional
+        Where to write the blend; it may be ``gsa_cube`` itself (a tile's fusion does so, to hold
+        no third cube).
     """
-    blended = np.subtract(gsa_cube, mtf_cube, dtype=np.float32)
+    blended = np.subtract(gsa_cube, mtf_cube, out=out, dtype=np.float32)
     blended *= weights.astype(np.float32)
     blended += mtf_cube
     return blended

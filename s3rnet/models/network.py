@@ -274,22 +274,34 @@ class MBFN(nn.Module):
         features : dict of str to Tensor, shape (B, nf, H, W)
         layers : dict of str to list of Tensor, shape (B, nf, H, W)
         """
+        features, layers = {}, {}
+        for name, branch in self.branches.items():
+            features[name], layers[name] = branch(self.branch_input(name, lrhsi, hrmsi), keep_layers)
+        return features, layers
+
+    @staticmethod
+    def branch_input(name: str, lrhsi: torch.Tensor, hrmsi: torch.Tensor) -> torch.Tensor:
+        """The input of branch ``name`` (the table above), built as that branch runs so that a
+        large tile holds one branch's input at a time, not four.
+
+        Returns
+        -------
+        Tensor, shape (B, C, h, w) for Q, (B, M, H, W) for K, (B, C + M, h, w) for V,
+        (B, C + M, H, W) for Z
+        """
+        if name == "Q":
+            return lrhsi
+        if name == "K":
+            return hrmsi
+        if name == "V":
+            downsampled_msi = F.interpolate(
+                hrmsi, size=lrhsi.shape[-2:], mode="bicubic", align_corners=False, antialias=False
+            )
+            return torch.cat([lrhsi, downsampled_msi], dim=1)
         upsampled_hsi = F.interpolate(
             lrhsi, size=hrmsi.shape[-2:], mode="bilinear", align_corners=False
         )
-        downsampled_msi = F.interpolate(
-            hrmsi, size=lrhsi.shape[-2:], mode="bicubic", align_corners=False, antialias=False
-        )
-        inputs = {
-            "Q": lrhsi,
-            "K": hrmsi,
-            "V": torch.cat([lrhsi, downsampled_msi], dim=1),
-            "Z": torch.cat([upsampled_hsi, hrmsi], dim=1),
-        }
-        features, layers = {}, {}
-        for name, branch in self.branches.items():
-            features[name], layers[name] = branch(inputs[name], keep_layers)
-        return features, layers
+        return torch.cat([upsampled_hsi, hrmsi], dim=1)
 
 
 class SSAWB(nn.Module):
@@ -392,6 +404,16 @@ class SumFusion(nn.Module):
         f_z: torch.Tensor,
     ) -> tuple[torch.Tensor, None]:
         return f_q + f_k + f_v + f_z, None
+
+
+def add_skip(fused: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+    """``fused + skip``, in place when both have one dtype: the last convolution's output is not
+    kept for its gradient, and a large tile then holds no second cube. Under autocast the
+    reconstruction may be in half precision and the skip not: the sum is then a new tensor in
+    the wider dtype, so that the skip keeps its precision."""
+    if fused.dtype == skip.dtype:
+        return fused.add_(skip)
+    return fused + skip
 
 
 class S3RNet(nn.Module):
@@ -508,11 +530,11 @@ class S3RNet(nn.Module):
         fused_features, weights = self.fusion(*(branches[name] for name in BRANCH_NAMES))
         fused = self.reconstruction(fused_features)
         if self.config.skip == "bicubic":
-            fused = fused + F.interpolate(
+            fused = add_skip(fused, F.interpolate(
                 lrhsi, size=hrmsi.shape[-2:], mode="bicubic", align_corners=False
-            )
+            ))
         elif self.config.skip == "estimate":
-            fused = fused + estimate
+            fused = add_skip(fused, estimate)
         if not return_extras:
             return fused
         return S3RNetOutput(fused, weights, branches, fused_features, layers)
