@@ -7,7 +7,8 @@ exact. This script measures what that costs on a training config's validation sc
 val region and the synthetic split's val seeds, never a test region or test seed), degraded again
 with noise on both images (seed 0, the scene convention: one noise power for each image, from its
 mean square; with ``--hrmsi-noise band`` the HR-MSI's noise power is set band by band instead, as
-a sensor's SNR specification is, so that a dark band is not drowned), for:
+a sensor's SNR specification is, so that a dark band is not drowned; with ``--hrmsi-noise one
+--noisy-band N`` band N alone gets noise, at its own SNR, and the others stay clean), for:
 
 * the classical methods asked for;
 * the checkpoint's network alone (``--network-alone``);
@@ -18,6 +19,8 @@ Usage::
 
     python benchmarks/msi_noise.py --config configs/generalise-oli4-psnr.json --checkpoint lite-oli4 \\
         --lrhsi-snr 35,15 --hrmsi-snr clean,40,30,20 [--hrmsi-noise band]
+    python benchmarks/msi_noise.py --config configs/generalise-oli6-psnr.json --checkpoint lite-oli6 \
+        --lrhsi-snr 35 --hrmsi-snr 25,20,15 --hrmsi-noise one --noisy-band 6
 
 Each cell is the mean PSNR (dB) / SAM (deg) over a set's scenes.
 """
@@ -44,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", default="hysime-wiener-hybrid,pca-wiener-cnmf", help="classical methods, comma-separated")
     parser.add_argument("--lrhsi-snr", default="35,15", help="LR-HSI SNRs in dB, comma-separated ('clean' for none)")
     parser.add_argument("--hrmsi-snr", default="clean,40,30,20", help="HR-MSI SNRs in dB, comma-separated")
-    parser.add_argument("--hrmsi-noise", choices=("image", "band"), default="image",
-                        help="one noise power for the HR-MSI, or one for each of its bands")
+    parser.add_argument("--hrmsi-noise", choices=("image", "band", "one"), default="image",
+                        help="one noise power for the HR-MSI, one for each of its bands, or noise on --noisy-band alone")
+    parser.add_argument("--noisy-band", type=int, default=1, help="with --hrmsi-noise one: the noisy band, from 1")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     import numpy as np
@@ -69,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     classical = {name: get_method(name) for name in args.methods.split(",") if name}
     columns = [*classical, "network alone", f"blend with {ensemble['method']}", "as published (blend, projected)"]
     print(f"{args.checkpoint} on the validation scenes of {args.config} (msi {config.msi}), noise seed 0, scene "
-          f"convention, HR-MSI noise power per {args.hrmsi_noise}; projection noise factor "
+          f"convention, HR-MSI noise power per "
+          f"{f'band, on band {args.noisy_band} alone' if args.hrmsi_noise == 'one' else args.hrmsi_noise}; projection noise factor "
           f"{network.projection_factor:g}; PSNR dB / SAM deg\n")
     print("| LR-HSI | HR-MSI | set | " + " | ".join(columns) + " |")
     print("|---|---|---|" + "---:|" * len(columns))
@@ -78,13 +83,17 @@ def main(argv: list[str] | None = None) -> int:
             by_set: dict[str, list[list[tuple[float, float]]]] = {}
             for problem in problems:
                 truth = problem.simulation
-                per_band = args.hrmsi_noise == "band"
+                whole_image = args.hrmsi_noise == "image"
                 simulation = simulate(truth.truth, truth.wavelengths, truth.fwhm, ratio=config.ratio, psf=config.psf,
                                       msi=config.msi, lrhsi_snr_db=lrhsi_snr,
-                                      hrmsi_snr_db=float("inf") if per_band else hrmsi_snr, seed=0)
+                                      hrmsi_snr_db=hrmsi_snr if whole_image else float("inf"), seed=0)
                 inputs = simulation.inputs()
-                if per_band:
+                if args.hrmsi_noise == "band":
                     noisy = add_awgn(inputs.hrmsi, hrmsi_snr, np.random.default_rng(1), per_band=True)
+                    inputs = dataclasses.replace(inputs, hrmsi=noisy)
+                elif args.hrmsi_noise == "one":
+                    noisy, band = inputs.hrmsi.copy(), args.noisy_band - 1
+                    noisy[..., band] = add_awgn(inputs.hrmsi[..., band : band + 1], hrmsi_snr, np.random.default_rng(1))[..., 0]
                     inputs = dataclasses.replace(inputs, hrmsi=noisy)
                 alone = network(inputs)
                 blended, _ = blend_with_partner(alone, partner(inputs), inputs, ensemble)

@@ -94,6 +94,20 @@ NETWORK_HALO_LR = 24
 # Bytes of a strip of rows in which a tile's classical fusion computes what has the cube's bands
 # (the modulation of MTF-GLP-HPM, the injected detail of GSA) instead of one more whole cube.
 STRIP_BYTES = 8 * 2**20
+# HR pixels (per side) of the central crop on which the HR-MSI's noise is estimated.
+NOISE_CROP = 512
+# A checkpoint's fusion warns when an HR-MSI band's estimated SNR is under this. The published
+# networks learned a clean HR-MSI. benchmarks/msi_noise.py --hrmsi-noise one --noisy-band 6
+# (lite-oli6 blended with its partner as fuse runs it, LR-HSI at 35 dB, OLI band 7 alone noisy;
+# validation scenes):
+# at 20 dB it still led PCA-Wiener-CNMF (Indian Pines val 33.56 against 32.63 dB, synthetic val
+# 37.83 against 34.94), at 15 dB it fell 0.29 dB under it on Indian Pines val (32.19 / 2.047 deg
+# against 32.48 / 2.007) and still led on the synthetic scenes (36.64 against 33.52). With every
+# band at 20 dB it led too (benchmarks/msi_noise.py --hrmsi-noise band). The estimate reads a
+# band at 20 dB as 17.6-20.2 dB (s3rnet.baselines.noise.hrmsi_noise_variances), hence 18.
+NOISY_MSI_SNR_DB = 18.0
+NOISY_MSI_ADVICE = ("the published networks learned a clean HR-MSI, and with one band at 15 dB lite-oli6 fell 0.3 dB "
+                    "under PCA-Wiener-CNMF on the Indian Pines validation region: compare with --method pca-wiener-cnmf")
 # The central LR block on which the shift is measured.
 REGISTRATION_BLOCK = 256
 # HR pixels (per side) of the central crop scored by the no-reference indices.
@@ -312,6 +326,20 @@ class PairReader:
         """HR-MSI window in the HSI's radiometry (the response fit's gains and offsets undone)."""
         raw = self.msi_raw(r0, r1, c0, c1)
         return raw if self.fit is None else self.fit.to_hsi_units(raw)
+
+
+def hrmsi_noise(reader: PairReader) -> dict[str, Any]:
+    """Each HR-MSI band's SNR, estimated on the central :data:`NOISE_CROP` x :data:`NOISE_CROP` HR
+    pixels of the common window (:func:`s3rnet.baselines.noise.hrmsi_band_snr`)."""
+    from .baselines.noise import hrmsi_band_snr
+
+    big_h, big_w = reader.geometry.hr_shape
+    rows, cols = min(NOISE_CROP, big_h), min(NOISE_CROP, big_w)
+    r0, c0 = (big_h - rows) // 2, (big_w - cols) // 2
+    snr = hrmsi_band_snr(reader.msi_raw(r0, r0 + rows, c0, c0 + cols))
+    return {"band_snr_db": [round(float(v), 2) if np.isfinite(v) else None for v in snr], "crop_hr": [r0, r0 + rows, c0, c0 + cols],
+            "estimate": "Immerkaer's mask, each band's part that the other bands do not explain, its median absolute "
+                        "deviation (errs towards more noise on textured bands)"}
 
 
 def sample_blocks(rows: int, cols: int, margin: int = 0) -> list[tuple[int, int, int, int]]:
@@ -1023,6 +1051,13 @@ def fuse_pair(
     choice, network = choose_method(method, checkpoint, bands=hsi.bands, wavelengths=hsi.wavelengths, ratio=ratio,
                                     psf=psf, response=fit.response, device=device, explained=fit.explained,
                                     explained_by=explained_by, fwhm=hsi.fwhm)
+    msi_noise = hrmsi_noise(reader)
+    noisy = [(snr, band) for band, snr in enumerate(msi_noise["band_snr_db"]) if snr is not None and snr < NOISY_MSI_SNR_DB]
+    if choice["kind"] == "checkpoint" and noisy:
+        snr, band = min(noisy)
+        warnings_.append(
+            f"HR-MSI band {band + 1} of {msi.path.name} looks noisy: SNR about {snr:.1f} dB (estimated from the image; "
+            f"under {NOISY_MSI_SNR_DB:g} dB); {NOISY_MSI_ADVICE}")
     notify(0.1, f"fusing with {choice['name']}")
     writer = RasterWriter(out, big_h, big_w, hsi.bands, transform=geometry.transform, crs=geometry.crs,
                           wavelengths=hsi.wavelengths, fwhm=hsi.fwhm, units=hsi.units,
@@ -1067,6 +1102,7 @@ def fuse_pair(
                    "wavelengths_known": image.wavelengths is not None}
             for role, image in (("lrhsi", hsi), ("hrmsi", msi))
         },
+        "hrmsi_noise": msi_noise,
         "geometry": {
             "ratio": ratio, "lr_window": list(geometry.lr_window), "hr_window": list(geometry.hr_window),
             "grid_offset_hr_px": None if geometry.grid_offset_hr is None else list(geometry.grid_offset_hr),

@@ -14,6 +14,7 @@ from s3rnet.baselines.hysime_gsa import estimate_noise, noise_variances, project
 from s3rnet.baselines.hysime_wiener_hybrid import gsa_weights
 from s3rnet.baselines.hysime_wiener_mtf import denoise, fit_denoiser
 from s3rnet.baselines.mtf_glp_hpm import fuse as mtf_glp_hpm
+from s3rnet.baselines.noise import hrmsi_band_snr
 from s3rnet.degrade import add_awgn, simulate, spatial_degrade
 from s3rnet.errors import ConfigError
 from s3rnet.fusion import FusionInputs
@@ -434,3 +435,39 @@ def test_methods_all_names_every_registered_method_and_s3rnet_with_a_checkpoint(
     assert method_names("hysime-gsa, all") == ["hysime-gsa", *(m for m in METHODS if m != "hysime-gsa")]
     with pytest.raises(ConfigError, match="no method"):
         method_names(" , ")
+
+
+# --------------------------------------------------------------------------------------------
+# The HR-MSI's noise, estimated from the image
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clean_hrmsi(test_region):
+    """The test region seen by OLI's 6 bands, without noise."""
+    return simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="oli6").hrmsi
+
+
+def test_hrmsi_band_snr_reads_the_noise_added_to_each_band(clean_hrmsi):
+    clean = hrmsi_band_snr(clean_hrmsi)
+    assert clean.shape == (6,) and clean.min() > 30.0, clean
+    for snr in (20.0, 15.0):
+        noisy = add_awgn(clean_hrmsi, snr, np.random.default_rng(1), per_band=True)
+        estimated = hrmsi_band_snr(noisy)
+        # Texture a band shares with no other counts as noise: the estimate errs low, a little.
+        assert np.all((estimated > snr - 1.5) & (estimated < snr + 0.5)), (snr, estimated)
+
+
+def test_hrmsi_band_snr_finds_the_one_noisy_band(clean_hrmsi):
+    rng = np.random.default_rng(2)
+    noisy = clean_hrmsi.copy()
+    noisy[..., 5] = add_awgn(clean_hrmsi[..., 5:6], 15.0, rng)[..., 0]
+    estimated = hrmsi_band_snr(noisy)
+    assert 13.5 < estimated[5] < 15.5
+    assert np.delete(estimated, 5).min() > 30.0, estimated
+
+
+def test_hrmsi_band_snr_of_a_band_without_noise_is_infinite():
+    rows, cols = np.mgrid[0:32, 0:32].astype(np.float64)
+    plane = np.stack([rows + 2 * cols + 10, np.full_like(rows, 5.0)], axis=-1)
+    assert np.all(np.isinf(hrmsi_band_snr(plane)))

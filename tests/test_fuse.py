@@ -12,6 +12,7 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from rasterio.crs import CRS
 
 from s3rnet.allocator import MMAP_THRESHOLD_BYTES
 from s3rnet.checkpoints import CheckpointError, checkpoint_metadata, save_checkpoint
-from s3rnet.degrade import simulate
+from s3rnet.degrade import add_awgn, simulate
 from s3rnet.errors import ConfigError, ResponseRangeError, SceneFormatError, ShapeError
 from s3rnet.fuse import REAL_PAIR_PROJECTION, fuse_pair, pair_geometry
 from s3rnet.geo import open_image, write_image
@@ -170,6 +171,25 @@ def test_a_checkpoint_runs_in_tiles_that_equal_one_pass(tmp_path, scene, clean, 
     a, b = open_image(tiled.output).read(), open_image(whole.output).read()
     assert np.isfinite(a).all()
     assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max()
+
+
+def test_a_noisy_hrmsi_band_is_measured_and_a_checkpoint_warns(tmp_path, scene, clean, tiny_checkpoint):
+    lr, hr = write_pair(tmp_path, clean, scene)
+    quiet = fuse_pair(lr, hr, tmp_path / "quiet.tif", checkpoint=str(tiny_checkpoint), msi_response="oli4")
+    assert len(quiet.report["hrmsi_noise"]["band_snr_db"]) == 4 and min(quiet.report["hrmsi_noise"]["band_snr_db"]) > 30
+    assert not any("looks noisy" in w for w in quiet.report["warnings"])
+    hrmsi = clean.hrmsi.copy()
+    hrmsi[..., 3] = add_awgn(clean.hrmsi[..., 3:4], 12.0, np.random.default_rng(0))[..., 0]
+    lr, hr = write_pair(tmp_path, SimpleNamespace(lrhsi=clean.lrhsi, hrmsi=hrmsi), scene, "noisy-lr.tif", "noisy-hr.tif")
+    noisy = fuse_pair(lr, hr, tmp_path / "noisy.tif", checkpoint=str(tiny_checkpoint), msi_response="oli4")
+    snr = noisy.report["hrmsi_noise"]["band_snr_db"]
+    assert 10.5 < snr[3] < 12.5 and min(snr[:3]) > 30, snr
+    warning = next(w for w in noisy.report["warnings"] if "looks noisy" in w)
+    assert "HR-MSI band 4 of noisy-hr.tif" in warning and "--method pca-wiener-cnmf" in warning
+    # A classical method is not warned about (nothing measured says what to prefer), but the estimate is reported.
+    classical = fuse_pair(lr, hr, tmp_path / "classical.tif", method="gsa", msi_response="oli4")
+    assert classical.report["hrmsi_noise"]["band_snr_db"] == snr
+    assert not any("looks noisy" in w for w in classical.report["warnings"])
 
 
 def test_a_checkpoint_correcting_gsa_gets_the_estimate_it_was_trained_on(tmp_path, scene):
