@@ -104,7 +104,7 @@ NOISE_CROP = 512
 # 37.83 against 34.94), at 15 dB it fell 0.29 dB under it on Indian Pines val (32.19 / 2.047 deg
 # against 32.48 / 2.007) and still led on the synthetic scenes (36.64 against 33.52). With every
 # band at 20 dB it led too (benchmarks/msi_noise.py --hrmsi-noise band). The estimate reads a
-# band at 20 dB as 17.6-20.2 dB (s3rnet.baselines.noise.hrmsi_noise_variances), hence 18.
+# band at 20 dB as 17.6-20.2 dB (benchmarks/msi_noise_estimate.py), hence 18.
 NOISY_MSI_SNR_DB = 18.0
 NOISY_MSI_ADVICE = ("the published networks learned a clean HR-MSI, and with one band at 15 dB lite-oli6 fell 0.3 dB "
                     "under PCA-Wiener-CNMF on the Indian Pines validation region: compare with --method pca-wiener-cnmf")

@@ -77,7 +77,7 @@ def hrmsi_noise_variances(hrmsi: np.ndarray) -> np.ndarray:
     Texture that a band does not share with the others counts as noise, so the estimate errs
     towards more noise (a lower SNR), the more so the cleaner the band. On the validation scenes
     (the Indian Pines val region and 24 synthetic val scenes) with OLI 6-band / 4-band HR-MSIs and
-    white noise added to each band at the SNR given (``/work/team/s19/msi_noise_est2.py``, a study;
+    white noise added to each band at the SNR given (``benchmarks/msi_noise_estimate.py``;
     noise seed 1), the SNR read from it, lowest / median / highest over scenes and bands:
 
     ===========  =========================  =========================
