@@ -129,7 +129,7 @@ def adapt_model(
         turns, flip = int(rng.integers(4)), bool(rng.integers(2))
         extra = {} if guess_t is None else {"estimate": _dihedral(guess_t, turns, flip)}
         optimizer.zero_grad(set_to_none=True)
-        fused = adapted(_dihedral(low_t, turns, flip), _dihedral(high_t, turns, flip), **extra)
+        fused = adapted(_dihedral(low_t, turns, flip), _dihedral(high_t, turns, flip), ratio=inputs.ratio, **extra)
         loss = fusion_loss(fused.float(), _dihedral(target_t, turns, flip), sam_weight)
         loss.backward()
         optimizer.step()

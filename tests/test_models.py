@@ -139,6 +139,25 @@ def test_low_resolution_branches_are_upsampled_by_nearest_neighbour():
         assert not torch.equal(features, F.interpolate(features[..., ::4, ::4], scale_factor=4))
 
 
+def test_a_network_runs_at_another_ratio_only_when_told_and_upsamples_by_it():
+    model = tiny().eval()
+    lrhsi, hrmsi = inputs(6, 3, 4, ratio=3)
+    with pytest.raises(ShapeError, match="at ratio 4 the HR-MSI must be 16x16"):
+        model(lrhsi, hrmsi)
+    with pytest.raises(ShapeError, match="at ratio 2 the HR-MSI must be 8x8"):
+        model(lrhsi, hrmsi, ratio=2)
+    with torch.no_grad():
+        out = model(lrhsi, hrmsi, return_extras=True, ratio=3)
+    assert out.fused.shape == (1, 6, 12, 12)
+    for name in ("Q", "V"):
+        features = out.branches[name]
+        assert torch.equal(features, F.interpolate(features[..., ::3, ::3], scale_factor=3))
+    # At the ratio it was built for, saying so changes nothing.
+    at_four = inputs(6, 3, 4)
+    with torch.no_grad():
+        assert torch.equal(model(*at_four), model(*at_four, ratio=4))
+
+
 def test_branch_roles_follow_the_paper_figure_3():
     """V = Cat(X_h, down(X_m)) at the LR size, Z = Cat(up(X_h), X_m) at the HR size (C + M each)."""
     bands, msi_bands, h = 6, 3, 5

@@ -38,7 +38,7 @@ def count_macs(
     Parameters
     ----------
     model : nn.Module
-        Called as ``model(lrhsi, hrmsi)``.
+        Called as ``model(lrhsi, hrmsi)`` (with ``ratio=`` when its ``config`` was built for another).
     bands, msi_bands : int
         Bands C of the LR-HSI and M of the HR-MSI.
     size : int or (int, int)
@@ -62,8 +62,11 @@ def count_macs(
     hrmsi = torch.empty(1, msi_bands, height, width, device=META)
     # A classical estimate is computed outside the network: its cost is not the network's.
     extra = {}
-    if getattr(getattr(model, "config", None), "skip", None) == "estimate":
+    config = getattr(model, "config", None)
+    if getattr(config, "skip", None) == "estimate":
         extra["estimate"] = torch.empty(1, bands, height, width, device=META)
+    if getattr(config, "ratio", ratio) != ratio:
+        extra["ratio"] = ratio
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         functional_call(model, meta_state, (lrhsi, hrmsi), extra)

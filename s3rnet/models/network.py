@@ -191,16 +191,21 @@ class Branch(nn.Module):
         )
         self.upscale = upscale
 
-    def to_high_resolution(self, features: torch.Tensor) -> torch.Tensor:
-        """Nearest-neighbour upsampling by ``upscale``: (B, nf, h, w) -> (B, nf, H, W)."""
-        if self.upscale == 1:
+    def to_high_resolution(self, features: torch.Tensor, upscale: int | None = None) -> torch.Tensor:
+        """Nearest-neighbour upsampling by ``upscale`` (by default the branch's own):
+        (B, nf, h, w) -> (B, nf, H, W)."""
+        upscale = self.upscale if upscale is None else upscale
+        if upscale == 1:
             return features
-        return F.interpolate(features, scale_factor=self.upscale, mode="nearest")
+        return F.interpolate(features, scale_factor=upscale, mode="nearest")
 
     def forward(
-        self, inputs: torch.Tensor, keep_layers: bool = False
+        self, inputs: torch.Tensor, keep_layers: bool = False, upscale: int | None = None
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Branch features, and when ``keep_layers`` the features after each residual group.
+
+        ``upscale`` replaces the branch's own factor for one call (a low-resolution branch run at
+        another ratio than the network was built for; the weights do not depend on it).
 
         Returns
         -------
@@ -214,11 +219,11 @@ class Branch(nn.Module):
         for group in self.residual_groups:
             features = group(features)
             if keep_layers:
-                layers.append(self.to_high_resolution(features))
+                layers.append(self.to_high_resolution(features, upscale))
         if layers:
             # The last layer is the branch output, already upsampled.
             return layers[-1], layers
-        return self.to_high_resolution(features), layers
+        return self.to_high_resolution(features, upscale), layers
 
 
 class MBFN(nn.Module):
@@ -266,6 +271,7 @@ class MBFN(nn.Module):
         ----------
         lrhsi : Tensor, shape (B, C, h, w)
         hrmsi : Tensor, shape (B, M, H, W)
+            ``H / h`` is the ratio the low-resolution branches upsample by.
         keep_layers : bool
             Also return each branch's features after each residual group.
 
@@ -275,8 +281,11 @@ class MBFN(nn.Module):
         layers : dict of str to list of Tensor, shape (B, nf, H, W)
         """
         features, layers = {}, {}
+        ratio = hrmsi.shape[-1] // lrhsi.shape[-1]
         for name, branch in self.branches.items():
-            features[name], layers[name] = branch(self.branch_input(name, lrhsi, hrmsi), keep_layers)
+            features[name], layers[name] = branch(
+                self.branch_input(name, lrhsi, hrmsi), keep_layers, None if branch.upscale == 1 else ratio
+            )
         return features, layers
 
     @staticmethod
@@ -444,8 +453,9 @@ class S3RNet(nn.Module):
         if config.skip == "estimate":
             nn.init.zeros_(self.reconstruction[-1].weight)
 
-    def check_inputs(self, lrhsi: torch.Tensor, hrmsi: torch.Tensor) -> None:
-        """Raise :class:`ShapeError` unless the inputs fit the configuration and each other."""
+    def check_inputs(self, lrhsi: torch.Tensor, hrmsi: torch.Tensor, ratio: int | None = None) -> None:
+        """Raise :class:`ShapeError` unless the inputs fit the configuration and each other, at
+        ``ratio`` (by default the configuration's)."""
         for name, image, layout in (
             ("LR-HSI", lrhsi, "(B, C, h, w)"),
             ("HR-MSI", hrmsi, "(B, M, H, W)"),
@@ -468,16 +478,19 @@ class S3RNet(nn.Module):
                 f"HR-MSI has {hrmsi.shape[1]} bands but the model was built for "
                 f"{config.msi_bands}"
             )
+        ratio = config.ratio if ratio is None else ratio
+        if isinstance(ratio, bool) or not isinstance(ratio, int) or ratio < 1:
+            raise ShapeError(f"the ratio must be a whole number >= 1, got {ratio!r}")
         big_h, big_w = hrmsi.shape[-2:]
-        if big_h % config.ratio or big_w % config.ratio:
+        if big_h % ratio or big_w % ratio:
             raise ShapeError(
-                f"HR-MSI size {big_h}x{big_w} is not a multiple of the ratio {config.ratio}"
+                f"HR-MSI size {big_h}x{big_w} is not a multiple of the ratio {ratio}"
             )
         h, w = lrhsi.shape[-2:]
-        if (big_h, big_w) != (config.ratio * h, config.ratio * w):
+        if (big_h, big_w) != (ratio * h, ratio * w):
             raise ShapeError(
-                f"HR-MSI is {big_h}x{big_w} but the LR-HSI is {h}x{w}: at ratio {config.ratio} "
-                f"the HR-MSI must be {config.ratio * h}x{config.ratio * w}"
+                f"HR-MSI is {big_h}x{big_w} but the LR-HSI is {h}x{w}: at ratio {ratio} "
+                f"the HR-MSI must be {ratio * h}x{ratio * w}"
             )
 
     def check_estimate(self, estimate: torch.Tensor | None, batch: int, size: torch.Size) -> None:
@@ -500,6 +513,7 @@ class S3RNet(nn.Module):
         *,
         estimate: torch.Tensor | None = None,
         keep_layers: bool = True,
+        ratio: int | None = None,
     ) -> torch.Tensor | S3RNetOutput:
         """Fuse an LR-HSI and an HR-MSI.
 
@@ -518,13 +532,18 @@ class S3RNet(nn.Module):
         keep_layers : bool
             With ``return_extras``, also keep every residual group's output (``layers``);
             False leaves ``layers`` empty and frees those features as the forward goes.
+        ratio : int, optional
+            The inputs' ratio r when it is not the one the network was built for
+            (``config.ratio``): Q and V are then upsampled by it. No weight depends on r, but
+            what the weights learned does; a checkpoint says at which ratios it was validated
+            (:func:`s3rnet.checkpoints.check_compatible`).
 
         Returns
         -------
         Tensor, shape (B, C, r h, r w), or S3RNetOutput
             Y*.
         """
-        self.check_inputs(lrhsi, hrmsi)
+        self.check_inputs(lrhsi, hrmsi, ratio)
         self.check_estimate(estimate, lrhsi.shape[0], hrmsi.shape[-2:])
         branches, layers = self.mbfn(lrhsi, hrmsi, keep_layers=return_extras and keep_layers)
         fused_features, weights = self.fusion(*(branches[name] for name in BRANCH_NAMES))
