@@ -545,6 +545,13 @@ def check_architecture(metadata: Mapping[str, Any], where: str | os.PathLike) ->
     )
 
 
+def usable_ratios(metadata: Mapping[str, Any]) -> tuple[int, ...]:
+    """The spatial ratios a checkpoint may fuse at: the one it was trained for, then those at
+    which it was validated (its sidecar's ``"ratios"``, :func:`s3rnet.training.ratio_scores`)."""
+    validated = (metadata.get("ratios") or {}).get("validated", [])
+    return tuple(dict.fromkeys([int(metadata["ratio"]), *(int(r) for r in validated)]))
+
+
 def check_compatible(
     metadata: Mapping[str, Any],
     bands: int | None = None,
@@ -568,7 +575,8 @@ def check_compatible(
         Band centres (nm) of the LR-HSI; compared band by band (1 nm tolerance) when the
         checkpoint records its own.
     ratio : int, optional
-        Spatial ratio between the two images.
+        Spatial ratio between the two images: the checkpoint's own or one it was validated at
+        (:func:`usable_ratios`).
     what : str
         How to call the data in the message.
 
@@ -590,9 +598,12 @@ def check_compatible(
             f"{what} has {trained_bands if bands is None else bands} bands / MSI "
             f"{trained_msi if msi is None else msi!r}{hint}"
         )
-    if ratio is not None and ratio != int(metadata["ratio"]):
+    if ratio is not None and ratio not in usable_ratios(metadata):
+        others = [r for r in usable_ratios(metadata) if r != int(metadata["ratio"])]
+        also = f" and validated at ratio {', '.join(map(str, others))}" if others else ""
         raise CheckpointError(
-            f"checkpoint {name} was trained for ratio {metadata['ratio']}; {what} has ratio {ratio}"
+            f"checkpoint {name} was trained for ratio {metadata['ratio']}{also}; {what} has ratio {ratio} "
+            f"(python -m s3rnet ratios validates a checkpoint at other ratios)"
         )
     recorded = metadata.get("wavelengths_nm")
     if wavelengths is not None and recorded is not None:

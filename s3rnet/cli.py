@@ -24,6 +24,16 @@ def _shift(text: str) -> tuple[float, float]:
     return parts[0], parts[1]
 
 
+def _ratio_list(text: str) -> list[int]:
+    try:
+        ratios = [int(p) for p in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"ratios are whole numbers, comma-separated (e.g. 2,3,6), got {text!r}") from None
+    if any(r < 2 for r in ratios):
+        raise argparse.ArgumentTypeError(f"each ratio must be at least 2, got {text!r}")
+    return list(dict.fromkeys(ratios))
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .baselines import METHODS
     from .checkpoints import ENSEMBLE_SHARES
@@ -107,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     project.add_argument("--config", required=True, help="training config whose validation problems are used")
     project.add_argument("--out", required=True, help="checkpoint to write: OUT.safetensors + OUT.json (then publish it)")
 
+    ratios = commands.add_parser(
+        "ratios", help="validate a checkpoint at other spatial ratios than it was trained for (against every classical "
+                       "method, on validation data), and write the checkpoint with the ratios it may fuse at")
+    ratios.add_argument("--checkpoint", required=True, help="a published name or a .safetensors path")
+    ratios.add_argument("--config", required=True, help="training config whose validation problems are used")
+    ratios.add_argument("--ratios", required=True, type=_ratio_list, help="comma-separated, e.g. 2,3,6")
+    ratios.add_argument("--out", required=True, help="checkpoint to write: OUT.safetensors + OUT.json (then publish it)")
+
     commands.add_parser("scenes", help="list the scenes load_scene knows by name")
 
     authors = commands.add_parser("import-authors", help="convert the authors' FNN_Teacher weights (.pth state dict, read without unpickling code) to a checkpoint")
@@ -151,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"info": _info, "evaluate": _evaluate, "scenes": _scenes, "train": _train, "report": _report,
-                    "publish": _publish, "ensemble": _ensemble, "project": _project,
+                    "publish": _publish, "ensemble": _ensemble, "project": _project, "ratios": _ratios,
                     "import-authors": _import_authors, "fuse": _fuse}
         return commands[args.command](args)
     except S3RNetError as exc:
@@ -316,6 +334,32 @@ def _project(args: argparse.Namespace) -> int:
                    for k, v in scores.items()},
     })
     print(f"\nwrote {path} (factor {chosen:g})")
+    return 0
+
+
+def _ratios(args: argparse.Namespace) -> int:
+    from .checkpoints import read_pair
+    from .data.synthetic_split import load_synthetic_split
+    from .inference import resolve_checkpoint
+    from .training import load_config, ratio_scores, ratios_record, ratios_table, write_ratios_checkpoint
+    from .training.ratios import check_same_problems
+
+    config = load_config(args.config)
+    snrs = ", ".join("clean" if s == float("inf") else f"{s:g} dB" for s in config.val_snrs)
+    chosen_on = (f"validation problems of {args.config} degraded at each ratio (synthetic split version "
+                 f"{load_synthetic_split().version}; LR-HSI {snrs}; seed {config.val_seed})")
+    earlier = read_pair(resolve_checkpoint(args.checkpoint))[1].get("ratios")
+    if earlier:
+        check_same_problems(earlier, chosen_on)
+    scores = ratio_scores(args.checkpoint, config, args.ratios)
+    print(f"{args.checkpoint} as published, and every classical method, on the {chosen_on}; PSNR dB / SAM deg.\n")
+    print("\n".join(ratios_table(scores)))
+    record = ratios_record(scores, chosen_on, earlier)
+    path = write_ratios_checkpoint(args.checkpoint, args.out, record)
+    validated = ", ".join(map(str, record["validated"])) or "none"
+    others = sorted(set(map(int, record["scores"])) - set(args.ratios))
+    kept = f"; kept from before: ratio {', '.join(map(str, others))}" if others else ""
+    print(f"\nwrote {path} (validated at ratio {validated}{kept})")
     return 0
 
 

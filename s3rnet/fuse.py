@@ -721,6 +721,8 @@ def checkpoint_fit(metadata: dict, *, bands: int, wavelengths: np.ndarray | None
     if trained.shape != response.shape:
         return False, f"expects a {trained.shape[0]}-band MSI ({metadata['msi']['name']}); the pair has {response.shape[0]}", None
     through = "" if bridge is None else f"; through its {bridge.grid.bands}-band grid, {int(bridge.filled.sum())} grid bands filled"
+    if ratio != int(metadata["ratio"]):
+        through += f"; trained at ratio {metadata['ratio']}, validated at ratio {ratio} (its sidecar's \"ratios\")"
     distance = float(response_distance(response, trained).max())
     if distance <= CHECKPOINT_RESPONSE_TOLERANCE:
         return True, f"fits (response distance {distance:.3f}{through})", distance
@@ -1323,7 +1325,8 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
         estimated = fuse_tile(base, low, high, grid_context) if needed else None
         extra = {"estimate": to_tensor(estimated, network.device)} if estimate is not None else {}
         with torch.no_grad(), autocast(network.device):
-            fused = model(to_tensor(low, network.device), to_tensor(high, network.device), keep_layers=False, **extra)
+            fused = model(to_tensor(low, network.device), to_tensor(high, network.device), keep_layers=False,
+                          ratio=context.ratio, **extra)
         fused = scales.denormalise(fused[0].float().permute(1, 2, 0).cpu().numpy())
         return fused, None if estimated is None else scales.denormalise(estimated)
 

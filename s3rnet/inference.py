@@ -119,7 +119,8 @@ def run_model(
     model.eval()
     try:
         with torch.no_grad(), autocast(device):
-            output = model(to_tensor(low, device), to_tensor(high, device), return_extras=True, keep_layers=keep_layers, **extra)
+            output = model(to_tensor(low, device), to_tensor(high, device), return_extras=True, keep_layers=keep_layers,
+                           ratio=inputs.ratio, **extra)
     finally:
         model.train(was_training)
     cube = scales.denormalise(output.fused[0].float().permute(1, 2, 0).cpu().numpy()).astype(np.float32)
@@ -294,6 +295,10 @@ class CheckpointMethod:
         ensemble partner (``"ensemble"``, :func:`blend_outputs`) and the projection onto the
         inputs (``"projection"``). False returns the network's output alone (projected, with the
         checkpoint's noise factor, only when ``project`` asks).
+    study_ratio : int, optional
+        A spatial ratio to fuse at although the checkpoint was neither trained nor validated there,
+        to validate it (:func:`s3rnet.training.ratio_scores`); the others are refused as usual
+        (:func:`s3rnet.checkpoints.usable_ratios`).
     """
 
     def __init__(
@@ -304,6 +309,7 @@ class CheckpointMethod:
         project: bool = False,
         seed: int = 0,
         ensemble: bool = True,
+        study_ratio: int | None = None,
     ) -> None:
         if isinstance(adapt_steps, bool) or not isinstance(adapt_steps, int) or adapt_steps < 0:
             raise ConfigError(f"adapt_steps must be a non-negative integer, got {adapt_steps!r}")
@@ -317,6 +323,7 @@ class CheckpointMethod:
         self.seed = seed
         self.ensemble = self.metadata.get("ensemble") if ensemble else None
         self.projection = self.metadata.get("projection") if ensemble else None
+        self.study_ratio = study_ratio
 
     @property
     def name(self) -> str:
@@ -336,7 +343,8 @@ class CheckpointMethod:
     def check(self, inputs: FusionInputs) -> None:
         """Refuse inputs the checkpoint was not trained for (bands, wavelengths, ratio, MSI)."""
         meta = self.metadata
-        check_compatible(meta, bands=inputs.lrhsi.shape[-1], wavelengths=inputs.wavelengths, ratio=inputs.ratio)
+        ratio = None if inputs.ratio == self.study_ratio else inputs.ratio
+        check_compatible(meta, bands=inputs.lrhsi.shape[-1], wavelengths=inputs.wavelengths, ratio=ratio)
         trained = np.asarray(meta["msi"]["response"])
         if inputs.hrmsi.shape[-1] != trained.shape[0]:
             raise CheckpointError(

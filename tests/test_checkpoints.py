@@ -21,6 +21,7 @@ from s3rnet.checkpoints import (
     load_checkpoint,
     remove_stale_temporaries,
     save_checkpoint,
+    usable_ratios,
 )
 from s3rnet.data import indian_pines_bands
 from s3rnet.degrade import spectral_response
@@ -250,3 +251,17 @@ def test_incompatible_bands_or_msi_are_refused(saved):
         check_compatible(metadata, 200, "oli4", ratio=8)
     with pytest.raises(CheckpointError, match="other wavelengths"):
         check_compatible(metadata, 200, "oli4", wavelengths=wavelengths + 5.0)
+
+
+def test_a_checkpoint_fuses_at_the_ratios_it_was_validated_at_and_no_others(saved):
+    _, weights = saved
+    _, metadata = load_checkpoint(weights)
+    assert usable_ratios(metadata) == (4,)
+    with pytest.raises(CheckpointError, match="trained for ratio 4; this scene has ratio 3") as error:
+        check_compatible(metadata, 200, "oli4", ratio=3)
+    assert "python -m s3rnet ratios" in str(error.value)
+    metadata["ratios"] = {"validated": [3, 6]}
+    assert usable_ratios(metadata) == (4, 3, 6)
+    check_compatible(metadata, 200, "oli4", ratio=3)
+    with pytest.raises(CheckpointError, match="trained for ratio 4 and validated at ratio 3, 6; this scene has ratio 2"):
+        check_compatible(metadata, 200, "oli4", ratio=2)

@@ -314,6 +314,27 @@ def test_of_the_published_checkpoints_that_fit_the_one_explaining_the_msi_best_i
     assert "explains the pair's MSI best" in method["reason"]
 
 
+def test_a_sentinel2_pair_at_ratio_3_gets_the_checkpoint_validated_there_and_beats_its_skip(tmp_path):
+    """30 m hyperspectral with 10 m Sentinel-2 is ratio 3; lite-s2-4, trained at 4, was validated at 3
+    (its sidecar's "ratios") and fuses the pair; a ratio it was not validated at gets MTF-GLP-HPM."""
+    from s3rnet.fuse import write_example_pair
+
+    lr, hr, simulation = write_example_pair(tmp_path, msi="s2-4", shift=(0.0, 0.0), size=96, ratio=3)
+    result = fuse_pair(lr, hr, tmp_path / "out.tif", msi_response="s2-4")
+    method = result.report["method"]
+    assert result.report["geometry"]["ratio"] == 3
+    assert method["kind"] == "checkpoint" and method["name"] == "lite-s2-4", method
+    assert "trained at ratio 4, validated at ratio 3" in method["candidates"]["lite-s2-4"]["reason"]
+    skip = fuse_pair(lr, hr, tmp_path / "skip.tif", method="hysime-wiener-hybrid", msi_response="s2-4")
+    truth = simulation.truth
+    assert psnr(truth, open_image(result.output).read()) > psnr(truth, open_image(skip.output).read()) + 0.3
+
+    lr, hr, _ = write_example_pair(tmp_path / "r7", msi="s2-4", shift=(0.0, 0.0), size=98, ratio=7)
+    method = fuse_pair(lr, hr, tmp_path / "r7.tif", msi_response="s2-4").report["method"]
+    assert method["kind"] == "classical" and method["name"] == "mtf-glp-hpm"
+    assert "the pair has ratio 7" in method["candidates"]["lite-s2-4"]["reason"]
+
+
 def test_a_pair_missing_too_much_of_the_grid_is_told_why_the_checkpoint_does_not_fit(tmp_path, scene):
     """VNIR only: the 172-band grid's SWIR cannot be filled; the message says so, and MTF-GLP-HPM runs."""
     vnir = scene.wavelengths < 1000

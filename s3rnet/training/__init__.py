@@ -11,6 +11,7 @@ The path of a training sample reads one way, one module per stage:
 * :mod:`.validation` — the fixed validation problems and the selection score;
 * :mod:`.ensemble` — a classical partner for a trained network, its weight chosen on validation;
 * :mod:`.projection` — the projection onto the inputs, its noise factor chosen on validation;
+* :mod:`.ratios` — other spatial ratios than the trained one, each validated before use;
 * :mod:`.state` — the saved state that lets a killed run resume exactly.
 """
 
@@ -21,6 +22,7 @@ from .ensemble import ENSEMBLE_WEIGHTS, choose_ensemble, ensemble_scores, ensemb
 from .projection import (
     PROJECTION_FACTORS, choose_projection, projection_scores, projection_table, write_projection_checkpoint,
 )
+from .ratios import ratio_scores, ratios_record, ratios_table, validated_ratios, write_ratios_checkpoint
 from .loop import Distributed, TrainResult, model_skip, optimisation_step, seeded_model, train
 from .sampler import SampleDraw, degrade_patch, draw_batch, estimate_name, sample_batch, smooth_spectral_gain
 from .sources import FolderSource, PatchSampler, RegionSource, SyntheticSource, build_sampler, training_grid
@@ -31,8 +33,9 @@ __all__ = [
     "BEST_NAME", "CONFIG_NAME", "ENSEMBLE_WEIGHTS", "PROJECTION_FACTORS", "LAST_NAME", "LOG_COLUMNS", "LOG_NAME", "SOURCE_KINDS", "STATE_NAME", "TRAINING_GRIDS",
     "TRAIN_SKIPS", "Distributed", "FolderSource", "PatchSampler", "RegionSource", "SyntheticSource", "TrainConfig",
     "SampleDraw", "TrainResult", "TrainingData", "TrainingError", "ValidationProblem", "build_sampler", "choose_ensemble", "choose_projection", "degrade_patch",
-    "draw_batch", "ensemble_scores", "ensemble_table", "estimate_name", "load_config", "model_skip", "optimisation_step", "prepare_data", "projection_scores", "projection_table", "sample_batch",
+    "draw_batch", "ensemble_scores", "ensemble_table", "estimate_name", "load_config", "model_skip", "optimisation_step", "prepare_data", "projection_scores", "projection_table",
+    "ratio_scores", "ratios_record", "ratios_table", "sample_batch",
     "seeded_model", "selection_score",
-    "smooth_spectral_gain", "spectral_angle", "train", "training_grid", "validate", "validate_all", "validation_problems",
-    "write_ensemble_checkpoint", "write_projection_checkpoint",
+    "smooth_spectral_gain", "spectral_angle", "train", "training_grid", "validate", "validate_all", "validated_ratios",
+    "validation_problems", "write_ensemble_checkpoint", "write_projection_checkpoint", "write_ratios_checkpoint",
 ]
