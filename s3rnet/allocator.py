@@ -12,7 +12,11 @@ on ``benchmarks/bench_large.py``'s 768 x 768 x 200 pair, resident memory sampled
 2236 MiB with glibc's default, 1577 MiB with the threshold fixed at 4 MiB; the resident memory at
 the start of the central tile 1310 -> 927 MiB. It costs time, since every block of 4 MiB or more is
 then mapped and zeroed anew: HySime-Wiener-Hybrid on that pair took 15.2 and 15.5 s against 12.3 and
-13.7 s with the default (runs alternated on a quiet machine).
+13.7 s with the default (runs alternated on a quiet machine). Giving the freed memory back after
+each written tile instead (glibc's ``malloc_trim``, the threshold left to adapt) keeps most of the
+speed and less of the saving: ``fuse_pair`` with ``lite-oli4`` and its partner on the 768 px pair
+took 332.5 s and peaked at 1560 MiB, against 367.5 s and 1419 MiB with the threshold fixed
+(one run each, one thread, a study script not kept); the threshold stays fixed.
 """
 
 from __future__ import annotations
