@@ -50,9 +50,13 @@ def test_a_ratio_is_validated_only_above_every_method():
     assert validated_ratios({3: at, 6: {**at, "cnmf": {"psnr": 29.5, "sam": 1.9}}}) == [6]
 
 
-def test_bad_ratios_are_refused():
+def test_bad_ratios_are_refused_before_anything_is_scored(smoke_run):
     with pytest.raises(ConfigError, match="ratios must be whole numbers >= 2"):
         ratio_scores("lite-oli4", None, [1])  # refused before the config is read
+    config, checkpoint = smoke_run
+    # The Indian Pines val region (96 x 48) has no whole number of LR pixels at ratio 5.
+    with pytest.raises(ConfigError, match="ratio 5 cannot be validated on this config's problems: .*not a multiple of the ratio 5"):
+        ratio_scores(checkpoint, config, [3, 5])
 
 
 def test_the_cli_records_the_ratios_and_evaluate_refuses_an_unvalidated_one(smoke_run, tmp_path):

@@ -61,11 +61,11 @@ def ratio_scores(
     for ratio in ratios:
         if isinstance(ratio, bool) or not isinstance(ratio, int) or ratio < 2:
             raise ConfigError(f"ratios must be whole numbers >= 2, got {ratio!r}")
+    # Every ratio is checked before any is scored, so that a long run does not fail half-way.
+    configs = {ratio: _config_at(config, ratio) for ratio in ratios}
     scores = {}
     for ratio in ratios:
-        # Validation reads no patch; the patch side only has to stay a multiple of the ratio.
-        at_ratio = config.replace(ratio=ratio, patch_size=ratio * max(1, config.patch_size // ratio))
-        problems, _ = validation_problems(at_ratio, training_grid(config))
+        problems, _ = validation_problems(configs[ratio], training_grid(config))
         fusers = {CHECKPOINT_ROW: CheckpointMethod(checkpoint, device=device, study_ratio=ratio)}
         fusers |= {name: get_method(name) for name in methods}
         by_method: dict[str, dict[str, list[dict[str, float]]]] = {name: {} for name in fusers}
@@ -80,6 +80,15 @@ def ratio_scores(
                 by_method[name].setdefault(problem.set, []).append({"psnr": psnr(truth, cube), "sam": sam(truth, cube)})
         scores[ratio] = {name: selection_score(by_set) for name, by_set in by_method.items()}
     return scores
+
+
+def _config_at(config: TrainConfig, ratio: int) -> TrainConfig:
+    """``config`` at ``ratio``, or a ConfigError saying why its validation problems cannot be made there."""
+    try:
+        # Validation reads no patch; the patch side only has to stay a multiple of the ratio.
+        return config.replace(ratio=ratio, patch_size=ratio * max(1, config.patch_size // ratio))
+    except ConfigError as exc:
+        raise ConfigError(f"ratio {ratio} cannot be validated on this config's problems: {exc}") from None
 
 
 def best_classical(at_ratio: dict[str, dict]) -> str:
