@@ -41,7 +41,8 @@ ProgressCallback = Callable[[float, str], None]
 class FusionSettings:
     """Every choice behind one fusion run (what the page's controls hold).
 
-    ``lrhsi_snr_db`` / ``hrmsi_snr_db`` are ``inf`` for no noise, measured as ``snr_reference``
+    ``ratio`` is the spatial ratio between the HR-MSI and the LR-HSI (the region is cropped to
+    a multiple of it); ``lrhsi_snr_db`` / ``hrmsi_snr_db`` are ``inf`` for no noise, measured as ``snr_reference``
     says (:func:`s3rnet.degrade.add_awgn`: ``"scene"``, or the authors' code's ``"authors"``); ``checkpoint`` is None when
     S3RNet is not asked for or no weights exist; ``adapt_steps`` (test-time adaptation) and
     ``project`` (projection of S3RNet's output onto its inputs) apply to S3RNet only.
@@ -60,6 +61,7 @@ class FusionSettings:
     adapt_steps: int = 0
     project: bool = False
     snr_reference: str = "scene"
+    ratio: int = RATIO
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly (``inf`` written as the string ``"inf"``, as the library does)."""
@@ -159,7 +161,8 @@ class FusionResult:
     def upsampled_lrhsi(self) -> np.ndarray:
         """The LR-HSI on the high-resolution grid by pixel replication (what one LR pixel covers)."""
         if "upsampled" not in self._cache:
-            self._cache["upsampled"] = np.repeat(np.repeat(self.lrhsi, RATIO, axis=0), RATIO, axis=1)
+            ratio = self.settings.ratio
+            self._cache["upsampled"] = np.repeat(np.repeat(self.lrhsi, ratio, axis=0), ratio, axis=1)
         return self._cache["upsampled"]
 
     def error_maps(self, method: str) -> tuple[np.ndarray, np.ndarray]:
@@ -233,7 +236,7 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
     report(0.02, "cutting the region")
     region = cut_region(scene, settings.region)
     common = dict(
-        msi=settings.msi, psf=settings.psf, ratio=RATIO, snr_db=settings.lrhsi_snr_db,
+        msi=settings.msi, psf=settings.psf, ratio=settings.ratio, snr_db=settings.lrhsi_snr_db,
         hrmsi_snr_db=settings.hrmsi_snr_db, shift=tuple(settings.shift), seed=int(settings.seed),
         snr_reference=settings.snr_reference,
     )
@@ -274,7 +277,7 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
         settings=settings,
         scene_name=scene.name,
         units=scene.units,
-        box=region_box(region),
+        box=_fused_box(region_box(region), simulation.truth.shape),
         truth=simulation.truth,
         lrhsi=simulation.lrhsi,
         hrmsi=simulation.hrmsi,
@@ -291,6 +294,12 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
     )
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _fused_box(box: tuple[tuple[int, int], tuple[int, int]], shape: tuple[int, ...]):
+    """The part of a region's box that was fused: the library crops its sides to multiples of the ratio."""
+    (r0, _), (c0, _) = box
+    return (r0, r0 + shape[0]), (c0, c0 + shape[1])
 
 
 def _msi_mismatch(checkpoint: str, msi: str) -> str | None:

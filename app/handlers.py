@@ -297,7 +297,7 @@ def load_upload(files: Sequence[str] | str | None, wavelengths_text: str, sessio
 def make_settings(scene: str, region: str, msi: str, psf: str, lrhsi_no_noise: bool, lrhsi_snr_db: float,
                   hrmsi_no_noise: bool, hrmsi_snr_db: float, shift_rows: float, shift_cols: float, seed: float,
                   methods: Sequence[str], checkpoint: str | None, adapt: bool, adapt_steps: float,
-                  project: bool = False, snr_reference: str = "scene") -> FusionSettings:
+                  project: bool = False, snr_reference: str = "scene", ratio: float = scenes.RATIO) -> FusionSettings:
     """The page's control values as :class:`FusionSettings` (checked)."""
     def snr(no_noise: bool, value: float, what: str) -> float:
         if no_noise or value is None:
@@ -313,6 +313,12 @@ def make_settings(scene: str, region: str, msi: str, psf: str, lrhsi_no_noise: b
         )
     if seed is None or float(seed) != int(float(seed)) or int(float(seed)) < 0:
         raise ConfigError(f"the seed must be a whole number of at least 0, got {seed!r}")
+    try:
+        whole_ratio = int(ratio) if float(ratio) == int(float(ratio)) else None
+    except (TypeError, ValueError):
+        whole_ratio = None
+    if whole_ratio not in scenes.RATIOS:
+        raise ConfigError(f"the ratio must be one of {', '.join(map(str, scenes.RATIOS))}, got {ratio!r}")
     if isinstance(methods, str):
         methods = [m for m in methods.split(",") if m.strip()]
     return FusionSettings(
@@ -322,7 +328,7 @@ def make_settings(scene: str, region: str, msi: str, psf: str, lrhsi_no_noise: b
         shift=(float(shift_rows or 0.0), float(shift_cols or 0.0)), seed=int(float(seed)),
         methods=tuple(m.strip() for m in methods), checkpoint=None if checkpoint in (None, "", NO_CHECKPOINT) else checkpoint,
         adapt_steps=int(adapt_steps) if adapt and MODEL in methods else 0,
-        project=bool(project) and MODEL in methods, snr_reference=snr_reference,
+        project=bool(project) and MODEL in methods, snr_reference=snr_reference, ratio=whole_ratio,
     )
 
 
@@ -483,7 +489,7 @@ def status_text(result: FusionResult, origin: str = "") -> str:
         adapt += ", S3RNet projected onto its inputs"
     lines = [
         f"**Done** in {result.seconds:.1f} s{f' ({origin})' if origin else ''}: {result.scene_name}, rows {r0}-{r1}, cols {c0}-{c1} "
-        f"({result.shape[0]} x {result.shape[1]} px, {result.shape[2]} bands); MSI {s.msi}, PSF {s.psf}, {noise}, "
+        f"({result.shape[0]} x {result.shape[1]} px, {result.shape[2]} bands); ratio {s.ratio}, MSI {s.msi}, PSF {s.psf}, {noise}, "
         f"shift {s.shift[0]:g}, {s.shift[1]:g} LR px, seed {s.seed}; methods: "
         + ", ".join(views.label(m) for m in result.methods) + adapt + "."
     ]

@@ -80,7 +80,7 @@ _STARTUP_FUTURE = _start_startup_fusion() if __name__ == "__main__" else None
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from app import handlers, pair, views  # noqa: E402
+from app import handlers, pair, scenes, views  # noqa: E402
 from app.compute import (  # noqa: E402
     DEFAULT_ADAPT_STEPS, EXTRA_BASELINES, FAST_BASELINES, METHOD_LABELS, MODEL, SLOW_BASELINES, FusionResult,
 )
@@ -248,9 +248,17 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                     with gr.Column(scale=1, min_width=300, elem_id="controls"):
                         scene_details = gr.Markdown(options.description, elem_id="scene-details")
                         with gr.Accordion("Noise, blur and misregistration", open=False, elem_id="simulation"):
+                            ratio = gr.Radio(
+                                list(scenes.RATIOS), value=settings.ratio, label="Resolution ratio",
+                                info="How many HR-MSI pixels one LR-HSI pixel spans per side: 4 in the paper, 3 for a "
+                                     "30 m hyperspectral image with 10 m Sentinel-2 bands. The published S3RNet "
+                                     "weights run at 2, 3, 4 and 6 (where they were validated).",
+                                elem_id="ratio",
+                            )
                             psf = gr.Radio(
                                 list(PSFS), value=settings.psf, label="Point spread function",
-                                info="box: mean of each 4 x 4 block (the paper); gaussian: Wald's protocol.", elem_id="psf",
+                                info="box: mean of each ratio x ratio block (the paper); gaussian: Wald's protocol.",
+                                elem_id="psf",
                             )
                             lrhsi_no_noise = gr.Checkbox(True, label="LR-HSI: no noise", elem_id="lrhsi-no-noise")
                             lrhsi_snr_db = gr.Slider(
@@ -385,7 +393,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                                 gr.Markdown(
                                     "S3RNet mixes four branches with per-pixel sigmoid weights (the SSAWB block): "
                                     "Q reads the LR-HSI, K the HR-MSI, V the LR-HSI joined with the downsampled HR-MSI "
-                                    "at low resolution (upsampled x4 before fusion), Z the upsampled LR-HSI joined "
+                                    "at low resolution (upsampled by the ratio before fusion), Z the upsampled LR-HSI joined "
                                     "with the HR-MSI at high resolution; channel attention adds Conv1x1(A V) to Z. "
                                     "Below: the four weight maps on one colour scale, each branch's mean weight, and how "
                                     "the energy of the fused features spreads over channels (the paper's Fig. 1: a "
@@ -489,7 +497,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
         def fuse(scene: str, region: str, msi: str, psf: str, lrhsi_no_noise: bool, lrhsi_snr_db: float,
                  hrmsi_no_noise: bool, hrmsi_snr_db: float, shift_rows: float, shift_cols: float, seed: float,
                  methods: list[str], checkpoint: str | None, adapt: bool, adapt_steps: float, project: bool,
-                 colour_mode: str, baseline: str | None, snr_reference: str, state, progress=gr.Progress(),
+                 colour_mode: str, baseline: str | None, snr_reference: str, ratio: int, state, progress=gr.Progress(),
                  request: gr.Request = None):
             """Simulate the LR-HSI and HR-MSI from a region of a scene, fuse them and score each method.
 
@@ -503,7 +511,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
                 settings = handlers.make_settings(
                     scene, region, msi, psf, lrhsi_no_noise, lrhsi_snr_db, hrmsi_no_noise, hrmsi_snr_db,
                     shift_rows, shift_cols, seed, methods or [], checkpoint, adapt, adapt_steps, project,
-                    snr_reference,
+                    snr_reference, ratio,
                 )
                 result, state, reused = handlers.fuse(
                     settings, state, startup, progress=lambda fraction, message: progress(fraction, desc=message)
@@ -541,7 +549,7 @@ def build_demo(max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> gr.Blocks:
 
         fuse_inputs = [scene, region, msi, psf, lrhsi_no_noise, lrhsi_snr_db, hrmsi_no_noise, hrmsi_snr_db,
                        shift_rows, shift_cols, seed, methods, checkpoint, adapt, adapt_steps, project,
-                       colour_mode, baseline, snr_reference, session]
+                       colour_mode, baseline, snr_reference, ratio, session]
         # The first tab comes back with the fusion; the other tabs fill in just after. Progress
         # shows in the status line under the Fuse button; the results then scroll into view.
         fuse_button.click(

@@ -34,7 +34,13 @@ from s3rnet.data import (
 from s3rnet.data.readers import wavelengths_in_nm
 from s3rnet.errors import S3RNetError, SceneFormatError, ShapeError, WavelengthError
 
+# The ratio regions are cut to multiples of (the paper's); a fusion at another ratio crops its
+# region further, to a multiple of that ratio.
 RATIO = 4
+# The spatial ratios a fusion can simulate: the paper's 4, the 3 of a 30 m hyperspectral image
+# with 10 m Sentinel-2 bands, 2, 6 and 8. A checkpoint runs only at ratios it was trained or
+# validated at (the published weights: 2, 3, 4 and 6); at the others the baselines run alone.
+RATIOS = (2, 3, 4, 6, 8)
 # Side of the tiles offered for scenes larger than one tile: the size the CPU preset is made
 # for (a 144 x 144 x 200 forward takes about a third of a second on two cores).
 TILE = 144
@@ -303,7 +309,7 @@ def describe(scene: Scene) -> str:
 
 
 __all__ = [
-    "MIN_SIDE", "RATIO", "TILE", "UPLOAD_PREFIX", "UploadError", "builtin_scene_names", "check_size",
+    "MIN_SIDE", "RATIO", "RATIOS", "TILE", "UPLOAD_PREFIX", "UploadError", "builtin_scene_names", "check_size",
     "check_bands", "cut_region", "default_region", "describe", "fitting_responses", "msi_fit", "load_named_scene", "parse_wavelengths", "read_upload",
     "region_box", "region_choices", "scene_label",
 ]

@@ -43,7 +43,7 @@ SERIES_COLOURS = {
 }
 BRANCH_NAMES = ("Q", "K", "V", "Z")
 # The branches' inputs (the paper's Fig. 3): V joins the LR-HSI with the downsampled HR-MSI at
-# the low resolution (upsampled x4 before fusion), Z the upsampled LR-HSI with the HR-MSI at the
+# the low resolution (upsampled by the ratio before fusion), Z the upsampled LR-HSI with the HR-MSI at the
 # high resolution; the SSAWB's channel attention A adds Conv1x1(A V) to Z.
 BRANCH_MEANINGS = {
     "Q": "Q: LR-HSI",

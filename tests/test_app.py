@@ -28,6 +28,7 @@ from app.state import SessionState  # noqa: E402
 from s3rnet.baselines import get_method  # noqa: E402
 from s3rnet.data import split_region  # noqa: E402
 from s3rnet.degrade import simulate  # noqa: E402
+from s3rnet.evaluation import run_evaluation  # noqa: E402
 from s3rnet.errors import ConfigError, S3RNetError, SceneDataError, SceneFormatError, ShapeError  # noqa: E402
 
 FAST = ["bicubic", "gsa", "mtf-glp-hpm"]
@@ -207,6 +208,13 @@ def test_settings_from_controls_are_checked():
     with pytest.raises(ConfigError, match="unknown SNR convention 'percent'"):
         handlers.make_settings("indian_pines", "whole", "oli4", "box", False, 15, True, 35, 0, 0, 0,
                                ["gsa"], None, False, 0, snr_reference="percent")
+    assert settings.ratio == 4  # the paper's, by default
+    assert handlers.make_settings("indian_pines", "whole", "oli4", "box", True, 35, True, 35, 0, 0, 0,
+                                  ["gsa"], None, False, 0, ratio=3.0).ratio == 3
+    for ratio in (5, 2.5, "four", None):
+        with pytest.raises(ConfigError, match="the ratio must be one of 2, 3, 4, 6, 8"):
+            handlers.make_settings("indian_pines", "whole", "oli4", "box", True, 35, True, 35, 0, 0, 0,
+                                   ["gsa"], None, False, 0, ratio=ratio)
 
 
 def test_fusion_result_matches_the_library(test_result, test_region):
@@ -464,6 +472,41 @@ def test_server_address_follows_gradio_variables():
                            "S3RNET_APP_PORT": "9000"}) == ("0.0.0.0", 7861)
 
 
+@needs_checkpoint
+def test_other_ratios_run_where_the_checkpoint_was_validated(indian_pines):
+    """At ratio 3 (validated) S3RNet fuses the test region as `evaluate --ratio 3` does and beats
+    its skip; at 8 (neither trained nor validated) it is refused by name and the baselines run."""
+    methods = (compute.MODEL, "gsa", "hysime-wiener-hybrid")
+    at_3 = compute.run_fusion(indian_pines, compute.FusionSettings(
+        region="split:test", methods=methods, checkpoint=CHECKPOINT, ratio=3))
+    assert at_3.fused_method == compute.MODEL and at_3.settings.ratio == 3
+    assert at_3.lrhsi.shape[:2] == (16, 48) and at_3.upsampled_lrhsi.shape == at_3.truth.shape
+    library = run_evaluation(indian_pines, split="test", methods=list(methods), msi="oli4", psf="box", ratio=3,
+                             checkpoint=CHECKPOINT)
+    for method in methods:
+        assert at_3.metrics[method]["psnr"] == pytest.approx(library.methods[method]["psnr"], rel=1e-6)
+    assert at_3.metrics[compute.MODEL]["psnr"] > at_3.metrics["hysime-wiener-hybrid"]["psnr"]
+
+    at_8 = compute.run_fusion(indian_pines, compute.FusionSettings(
+        region="split:test", methods=methods, checkpoint=CHECKPOINT, ratio=8))
+    assert at_8.fused_method is None and at_8.baselines == ["gsa", "hysime-wiener-hybrid"]
+    assert "trained for ratio 4 and validated at ratio 2, 3, 6; this scene has ratio 8" in at_8.model_problem
+    assert at_8.lrhsi.shape[:2] == (6, 18) and at_8.box == ((96, 144), (0, 144))
+    # The larger gap costs the classical methods: GSA loses against its own score at ratio 3.
+    assert at_8.metrics["gsa"]["psnr"] < at_3.metrics["gsa"]["psnr"] - 1
+
+
+def test_region_box_is_the_part_fused_at_the_ratio(indian_pines):
+    """A region whose sides are not multiples of the ratio is cropped by the library; the box says which part."""
+    from s3rnet.data import crop
+
+    scene = crop(indian_pines, (0, 100), (0, 100))
+    result = compute.run_fusion(scene, compute.FusionSettings(region="whole", methods=("gsa",), ratio=3))
+    assert result.truth.shape[:2] == (99, 99) and result.box == ((0, 99), (0, 99))
+    assert result.upsampled_lrhsi.shape == result.truth.shape
+    assert "rows 0-99, cols 0-99 (99 x 99 px, 200 bands); ratio 3" in handlers.status_text(result)
+
+
 def test_s3rnet_that_cannot_run_is_not_replaced(indian_pines):
     """S3RNet chosen but refused (here: no weights given): its slot says so, no baseline stands in."""
     settings = compute.FusionSettings(region="split:test", methods=("s3rnet", "bicubic", "gsa"), checkpoint=None)
@@ -569,6 +612,26 @@ def test_authors_snr_convention_and_hysime_gsa_through_the_api(server, tmp_path)
     ours = client.predict(region="split:test", psf="gaussian", lrhsi_no_noise=False, lrhsi_snr_db=30, seed=5,
                           methods=methods, api_name="/fuse")[2]
     assert evaluation["methods"]["gsa"]["psnr"] < ours["methods"]["gsa"]["psnr"] - 1
+
+
+def test_ratio_through_the_api_equals_the_cli(server, tmp_path):
+    _, url = server
+    client = _client(url)
+    methods = ["gsa", "mtf-glp-hpm"]
+    outputs = client.predict(region="split:test", psf="gaussian", lrhsi_no_noise=False, lrhsi_snr_db=30, seed=5,
+                             methods=methods, ratio=3, api_name="/fuse")
+    status, evaluation = outputs[0], outputs[2]
+    assert "ratio 3" in status and evaluation["protocol"]["ratio"] == 3
+    cli = _cli_metrics(tmp_path, methods, ["--ratio", "3"])
+    for method in methods:
+        for metric in METRICS:
+            assert evaluation["methods"][method][metric] == pytest.approx(cli["methods"][method][metric], rel=1e-6)
+    # Gradio's radio refuses a ratio it does not offer, naming the choices; the app keeps serving.
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match=r"5 .* is not in the list of choices: \[2, 3, 4, 6, 8\]"):
+        client.predict(methods=methods, ratio=5, api_name="/fuse")
+    assert client.predict(region="split:test", methods=["gsa"], ratio=6, api_name="/fuse")[2]["protocol"]["ratio"] == 6
 
 
 def test_details_fill_the_other_tabs_for_the_sessions_last_fusion(server, indian_pines):

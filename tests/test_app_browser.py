@@ -230,6 +230,21 @@ def test_fuse_on_the_first_screen_and_results_come_into_view(server_url, browser
         context.close()
 
 
+def test_the_ratio_control_fuses_at_that_ratio(server_url, browser):
+    """The folded simulation section's ratio radio reaches the fusion: the status and the LR-HSI's size follow it."""
+    context, page = _open(browser, server_url, 1280, 800)
+    try:
+        page.locator("#simulation").get_by_text("Noise, blur and misregistration").click()
+        page.locator("#ratio").get_by_label("3", exact=True).check()
+        page.locator("#fuse-button").click()
+        page.wait_for_function(
+            "() => document.querySelector('#status').textContent.includes('ratio 3,')", timeout=120_000)
+        assert "S3RNet did not run" not in page.locator("#status").text_content()
+        assert page.get_by_text("LR-HSI (16 x 48 px)").count() >= 1
+    finally:
+        context.close()
+
+
 @pytest.fixture(scope="module")
 def axe_script(tmp_path_factory) -> str:
     """The text of axe.min.js: from $S3RNET_AXE_JS, or npm-installed into a temporary folder."""
