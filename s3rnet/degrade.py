@@ -31,14 +31,19 @@ from .errors import ConfigError, ResponseRangeError, ShapeError, WavelengthError
 from .fusion import FusionInputs
 
 PSFS = ("box", "gaussian")
-MSI_RESPONSES = ("binning4", "binning6", "oli4", "oli6", "s2-4", "s2-6")
+# The sensors' band sets: OLI's 4 VNIR bands and those with its 2 SWIR bands; OLI's 7 bands of
+# the Landsat 8/9 surface-reflectance product (with coastal aerosol); Sentinel-2's 4 bands at
+# 10 m, those with its 2 SWIR bands, and its 10 bands at 10 and 20 m (a common stack).
+MSI_RESPONSES = ("binning4", "binning6", "oli4", "oli6", "oli7", "s2-4", "s2-6", "s2-10")
 
 # (pyrsr satellite, pyrsr sensor, band names) of each sensor response.
 _SENSOR_BANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "oli4": ("Landsat-8", "OLI_TIRS", ("2", "3", "4", "5")),
     "oli6": ("Landsat-8", "OLI_TIRS", ("2", "3", "4", "5", "6", "7")),
+    "oli7": ("Landsat-8", "OLI_TIRS", ("1", "2", "3", "4", "5", "6", "7")),
     "s2-4": ("Sentinel-2A", "MSI", ("2", "3", "4", "8")),
     "s2-6": ("Sentinel-2A", "MSI", ("2", "3", "4", "8", "11", "12")),
+    "s2-10": ("Sentinel-2A", "MSI", ("2", "3", "4", "5", "6", "7", "8", "8A", "11", "12")),
 }
 
 # A sensor band is refused when less than this share of its response lies on the cube's bands.
@@ -282,7 +287,7 @@ def spectral_response(
     Parameters
     ----------
     name : str
-        ``binning4``, ``binning6``, ``oli4``, ``oli6``, ``s2-4`` or ``s2-6``.
+        One of :data:`MSI_RESPONSES`.
     wavelengths : ndarray, shape (C,), optional
         Band centres in nm; needed by the sensor responses, and by binning to order the bands.
     fwhm : ndarray, shape (C,), optional

@@ -17,10 +17,13 @@ tab and notebook 4. Every step is recorded in the report it returns (and writes 
    0.1 LR pixel is corrected (the LR-HSI is moved back, window by window) and the response refitted;
 5. **method**: the one asked for, or a published checkpoint that fits the pair (its bands, or bands
    that reach its grid (:class:`GridBridge`), ratio, PSF, MSI bands, and a response within
-   :data:`CHECKPOINT_RESPONSE_TOLERANCE`; of several, the one whose response explains the MSI
-   best), else MTF-GLP-HPM; the reasons each checkpoint was passed over are recorded. A checkpoint
-   on another grid than the pair's bands corrects its classical estimate on its grid, and that
-   correction comes back onto the pair's bands;
+   :data:`CHECKPOINT_RESPONSE_TOLERANCE`; of several, the one that uses the most MSI bands, then
+   one within the tolerance, then the one whose response explains the MSI best), else MTF-GLP-HPM; the reasons each checkpoint
+   was passed over are recorded. A checkpoint on another grid than the pair's bands corrects its
+   classical estimate on its grid, and that correction comes back onto the pair's bands; one that
+   learned fewer MSI bands than the pair has sees the pair's bands nearest its own
+   (:class:`CheckpointFit`), and its correction goes onto its classical estimate made with every
+   MSI band;
 6. **tiles**: classical methods run on tiles with a halo wide enough that each tile's core equals
    the untiled result; so does the network, with a halo of its own context, the normalisation and
    its classical estimate's statistics fitted once (agreement up to the channel attention, which
@@ -47,10 +50,10 @@ import json
 import math
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -63,7 +66,7 @@ from .quality import ConsistencyAccumulator, no_reference
 from .registration import CORRECTION_THRESHOLD, correct_shift, estimate_shift
 from .fusion import FusionInputs
 from .response import (
-    ResponseFit, band_support, estimate_response, fit_gain_offset, named_response, read_response_csv,
+    ResponseFit, band_support, estimate_response, fit_gain_offset, named_response, nearest_bands, read_response_csv,
     response_distance,
 )
 
@@ -667,14 +670,39 @@ class GridBridge:
         }
 
 
+class CheckpointFit(NamedTuple):
+    """Whether a checkpoint fits a pair (:func:`checkpoint_fit`).
+
+    Attributes
+    ----------
+    fits : bool
+    reason : str
+    distance : float or None
+        Largest total-variation distance between the two responses' bands (0 identical, 1 disjoint).
+    msi_bands : tuple of int or None
+        When the pair's HR-MSI has more bands than the checkpoint's, the ones it runs on (indices
+        into the pair's bands, one per checkpoint band, in the checkpoint's order); None when it
+        runs on all of them.
+    """
+
+    fits: bool
+    reason: str
+    distance: float | None = None
+    msi_bands: tuple[int, ...] | None = None
+
+
 def checkpoint_fit(metadata: dict, *, bands: int, wavelengths: np.ndarray | None, ratio: int, psf: str,
                    response: np.ndarray, explained: np.ndarray | None = None,
-                   explained_by: Callable[[np.ndarray], np.ndarray] | None = None,
-                   fwhm: np.ndarray | None = None) -> tuple[bool, str, float | None]:
-    """Whether a checkpoint fits the pair, why not, and how far its MSI response is from the pair's.
+                   explained_by: Callable[[np.ndarray, Sequence[int] | None], np.ndarray] | None = None,
+                   fwhm: np.ndarray | None = None) -> CheckpointFit:
+    """Whether a checkpoint fits the pair, why not, how far its MSI response is from the pair's,
+    and on which of the pair's MSI bands it runs.
 
     A pair on other bands than the checkpoint's fits when it reaches the checkpoint's grid
-    (:class:`GridBridge`); the checkpoint's response is then compared on the pair's bands.
+    (:class:`GridBridge`); the checkpoint's response is then compared on the pair's bands. An
+    HR-MSI with more bands than the checkpoint's (a 7-band Landsat 8 image for a 6-band OLI
+    checkpoint, a 10-band Sentinel-2 stack for a 4- or 6-band one) fits on the bands nearest the
+    checkpoint's (:func:`s3rnet.response.nearest_bands`) when those fit; the others are left out.
 
     Parameters
     ----------
@@ -683,61 +711,71 @@ def checkpoint_fit(metadata: dict, *, bands: int, wavelengths: np.ndarray | None
     explained : ndarray, shape (M,), optional
         Variance of each MSI band that the pair's response explains.
     explained_by : callable, optional
-        ``explained_by(other_response) -> (M,)``: the same for another response, fitted to the pair.
-        With both, a response farther than :data:`CHECKPOINT_RESPONSE_TOLERANCE` still fits when it
-        explains the MSI about as well (:data:`CHECKPOINT_UNEXPLAINED_MARGIN`).
+        ``explained_by(other_response, msi_bands) -> (K,)``: the same for another response of K
+        bands, fitted to the pair's MSI bands ``msi_bands`` (all of them when None). With both, a
+        response farther than :data:`CHECKPOINT_RESPONSE_TOLERANCE` still fits when it explains the
+        MSI about as well (:data:`CHECKPOINT_UNEXPLAINED_MARGIN`).
     fwhm : ndarray, shape (C,), optional
         The pair's band widths, for resampling onto a checkpoint's grid.
-
-    Returns
-    -------
-    fits : bool
-    reason : str
-    distance : float or None
-        Largest total-variation distance between the two responses' bands (0 identical, 1 disjoint).
     """
     from .checkpoints import CheckpointError, check_compatible
 
     estimate = metadata.get("estimate")
     if estimate is not None and estimate not in TILED_METHODS:
-        return False, (f"its network corrects {estimate}, which unmixes the scene as one; fuse runs a network "
-                       f"tile by tile, on the estimates that do too ({', '.join(TILED_METHODS)})"), None
+        return CheckpointFit(False, f"its network corrects {estimate}, which unmixes the scene as one; fuse runs a network "
+                                    f"tile by tile, on the estimates that do too ({', '.join(TILED_METHODS)})")
     if metadata.get("wavelengths_nm") is not None and wavelengths is None:
-        return False, "the pair's HSI has no wavelengths to compare with the checkpoint's", None
+        return CheckpointFit(False, "the pair's HSI has no wavelengths to compare with the checkpoint's")
     try:
         bridge = GridBridge.for_checkpoint(metadata, wavelengths, fwhm)
     except WavelengthError as exc:
-        return False, f"the pair cannot reach the checkpoint's grid: {exc}", None
+        return CheckpointFit(False, f"the pair cannot reach the checkpoint's grid: {exc}")
     try:
         if bridge is None:
             check_compatible(metadata, bands=bands, wavelengths=wavelengths, ratio=ratio, what="the pair")
         else:
             check_compatible(metadata, ratio=ratio, what="the pair")
     except CheckpointError as exc:
-        return False, str(exc), None
+        return CheckpointFit(False, str(exc))
     if metadata["psf"] != psf:
-        return False, f"trained with the {metadata['psf']} PSF; the pair is fused with {psf}", None
+        return CheckpointFit(False, f"trained with the {metadata['psf']} PSF; the pair is fused with {psf}")
     trained = _response_on_pair_bands(metadata, bridge)
-    if trained.shape != response.shape:
-        return False, f"expects a {trained.shape[0]}-band MSI ({metadata['msi']['name']}); the pair has {response.shape[0]}", None
+    msi_name = metadata["msi"]["name"]
+    if trained.shape[0] > response.shape[0]:
+        return CheckpointFit(False, f"expects a {trained.shape[0]}-band MSI ({msi_name}); the pair has {response.shape[0]}")
     through = "" if bridge is None else f"; through its {bridge.grid.bands}-band grid, {int(bridge.filled.sum())} grid bands filled"
     if ratio != int(metadata["ratio"]):
         through += f"; trained at ratio {metadata['ratio']}, validated at ratio {ratio} (its sidecar's \"ratios\")"
+    msi_bands = None
+    if trained.shape[0] < response.shape[0]:
+        msi_bands = tuple(int(b) for b in nearest_bands(trained, response)[0])
+        left_out = [b for b in range(response.shape[0]) if b not in msi_bands]
+        through += (f"; on MSI bands {', '.join(str(b + 1) for b in msi_bands)} of the pair's {response.shape[0]}, those "
+                    f"nearest its {msi_name} bands (bands {', '.join(str(b + 1) for b in left_out)} left out)")
+        response = response[list(msi_bands)]
+        explained = None if explained is None else explained[list(msi_bands)]
     distance = float(response_distance(response, trained).max())
     if distance <= CHECKPOINT_RESPONSE_TOLERANCE:
-        return True, f"fits (response distance {distance:.3f}{through})", distance
-    reason = (f"trained with the MSI response {metadata['msi']['name']!r}, which differs from the pair's by {distance:.3f} "
-              f"(largest total-variation distance over the bands; tolerance {CHECKPOINT_RESPONSE_TOLERANCE})")
+        return CheckpointFit(True, f"fits (response distance {distance:.3f}{through})", distance, msi_bands)
+    reason = (f"trained with the MSI response {msi_name!r}, which differs from the pair's by {distance:.3f} "
+              f"(largest total-variation distance over the bands; tolerance {CHECKPOINT_RESPONSE_TOLERANCE}"
+              f"{'' if msi_bands is None else ', on the pair bands nearest its own'})")
     if explained is None or explained_by is None:
-        return False, reason, distance
-    theirs = explained_by(trained)
+        return CheckpointFit(False, reason, distance)
+    theirs = explained_by(trained, msi_bands)
     unexplained, allowed = 1.0 - theirs, 2.0 * (1.0 - explained) + CHECKPOINT_UNEXPLAINED_MARGIN
     listing = ", ".join(f"{100 * a:.2f}%" for a in unexplained)
     own = ", ".join(f"{100 * (1.0 - e):.2f}%" for e in explained)
     if (unexplained <= allowed).all():
-        return True, (f"fits: its response is {distance:.3f} from the pair's, but leaves {listing} of the MSI bands' "
-                      f"variance unexplained, against {own} with the pair's{through}"), distance
-    return False, f"{reason}, and leaves {listing} of the MSI bands' variance unexplained, against {own} with the pair's", distance
+        return CheckpointFit(True, (f"fits: its response is {distance:.3f} from the pair's, but leaves {listing} of the MSI "
+                                    f"bands' variance unexplained, against {own} with the pair's{through}"), distance, msi_bands)
+    return CheckpointFit(False, f"{reason}, and leaves {listing} of the MSI bands' variance unexplained, against {own} "
+                                f"with the pair's", distance)
+
+
+def _msi_bands_entry(fit: CheckpointFit) -> dict[str, list[int]]:
+    """``{"msi_bands": [...]}`` (0-based) for a checkpoint that runs on some of the MSI bands only, else ``{}``."""
+    return {} if not fit.fits or fit.msi_bands is None else {"msi_bands": list(fit.msi_bands)}
 
 
 def _response_on_pair_bands(metadata: dict, bridge: GridBridge | None) -> np.ndarray:
@@ -755,7 +793,7 @@ def _published_metadata(name: str) -> dict:
 def choose_method(
     method: str | None, checkpoint: str | None, *, bands: int, wavelengths, ratio: int, psf: str, response: np.ndarray,
     device: str | None = None, explained: np.ndarray | None = None,
-    explained_by: Callable[[np.ndarray], np.ndarray] | None = None, fwhm: np.ndarray | None = None,
+    explained_by: Callable[[np.ndarray, Sequence[int] | None], np.ndarray] | None = None, fwhm: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], Any]:
     """The method to run and why, and the loaded network when it is a checkpoint.
 
@@ -763,7 +801,8 @@ def choose_method(
     -------
     choice : dict
         ``{"kind": "classical"|"checkpoint", "name", "reason", "candidates"}``; ``candidates`` says for
-        each published checkpoint whether it fits the pair and why not.
+        each published checkpoint whether it fits the pair and why not. A checkpoint that runs on
+        some of the pair's MSI bands only has them in ``"msi_bands"`` (:class:`CheckpointFit`).
     network : CheckpointMethod or None
     """
     from .baselines import METHODS
@@ -779,29 +818,35 @@ def choose_method(
     if checkpoint is not None:
         path = resolve_checkpoint(checkpoint)
         _, metadata = read_pair(path)
-        fits, reason, distance = checkpoint_fit(metadata, bands=bands, wavelengths=wavelengths, ratio=ratio, psf=psf,
-                                                response=response, explained=explained, explained_by=explained_by,
-                                                fwhm=fwhm)
-        if not fits:
-            raise CheckpointError(f"checkpoint {checkpoint} does not fit the pair: {reason}")
+        fit = checkpoint_fit(metadata, bands=bands, wavelengths=wavelengths, ratio=ratio, psf=psf, response=response,
+                             explained=explained, explained_by=explained_by, fwhm=fwhm)
+        if not fit.fits:
+            raise CheckpointError(f"checkpoint {checkpoint} does not fit the pair: {fit.reason}")
         return ({"kind": "checkpoint", "name": str(checkpoint), "path": str(path), "reason": "asked for",
-                 "response_distance": distance, "candidates": {}}, CheckpointMethod(path, device=device))
+                 "response_distance": fit.distance, "candidates": {}} | _msi_bands_entry(fit),
+                CheckpointMethod(path, device=device))
     candidates = {}
     for name in list_checkpoints():
-        fits, reason, distance = checkpoint_fit(_published_metadata(name), bands=bands, wavelengths=wavelengths,
-                                                ratio=ratio, psf=psf, response=response, explained=explained,
-                                                explained_by=explained_by, fwhm=fwhm)
-        candidates[name] = {"fits": fits, "reason": reason, "response_distance": distance}
-    # Several may fit (OLI and Sentinel-2 4-band weights both fit a 4-band pair whose response is
-    # estimated): the one whose response explains the pair's MSI best. An estimated response is
-    # too uncertain to rank them by distance: on a shifted OLI pair it lay nearer Sentinel-2's.
+        fit = checkpoint_fit(_published_metadata(name), bands=bands, wavelengths=wavelengths, ratio=ratio, psf=psf,
+                             response=response, explained=explained, explained_by=explained_by, fwhm=fwhm)
+        candidates[name] = {"fits": fit.fits, "reason": fit.reason, "response_distance": fit.distance} | _msi_bands_entry(fit)
+    # Several may fit: first those that use the most of the pair's MSI bands (a 6-band checkpoint
+    # before a 4-band one on a 6-band pair), then those whose response lies within the tolerance
+    # of the pair's (with a noisy LR-HSI the OLI response "explained" a Sentinel-2 pair's bands as
+    # well as Sentinel-2's own on some validation scenes), then the one whose response explains the
+    # pair's MSI best (OLI and Sentinel-2 4-band weights both fit a 4-band pair whose response is
+    # estimated, often both beyond the tolerance; an estimated response is too uncertain to rank
+    # them by distance: on a shifted OLI pair it lay nearer Sentinel-2's).
     def closeness(name: str) -> tuple:
-        distance = candidates[name]["response_distance"]
+        candidate = candidates[name]
+        left_out = response.shape[0] - len(candidate.get("msi_bands", range(response.shape[0])))
+        distance = candidate["response_distance"]
+        beyond = distance > CHECKPOINT_RESPONSE_TOLERANCE
         if explained_by is None:
-            return distance, name
+            return left_out, beyond, distance, name
         metadata = _published_metadata(name)
         trained = _response_on_pair_bands(metadata, GridBridge.for_checkpoint(metadata, wavelengths, fwhm))
-        return float(np.mean(1.0 - explained_by(trained))), distance, name
+        return left_out, beyond, float(np.mean(1.0 - explained_by(trained, candidate.get("msi_bands")))), distance, name
 
     fitting = sorted((name for name, c in candidates.items() if c["fits"]), key=closeness)
     for name in fitting:
@@ -813,10 +858,13 @@ def choose_method(
                                 "response_distance": distance}
             continue
         reason = ("published checkpoint that fits the pair" if len(fitting) == 1 else
-                  f"of the {len(fitting)} published checkpoints that fit the pair, the one whose MSI response explains the pair's MSI best")
+                  f"of the {len(fitting)} published checkpoints that fit the pair, the one that uses the most of its "
+                  f"MSI bands, with its response within the tolerance when one is, and, of those, whose MSI response "
+                  f"explains the pair's MSI best")
         return ({"kind": "checkpoint", "name": name, "path": str(resolve_checkpoint(name)),
                  "reason": reason, "response_distance": distance,
-                 "candidates": candidates}, network)
+                 "candidates": candidates} | {k: candidates[name][k] for k in ("msi_bands",) if k in candidates[name]},
+                network)
     reason = "no published checkpoint fits the pair" if candidates else "no published checkpoint"
     return {"kind": "classical", "name": DEFAULT_METHOD, "reason": reason, "candidates": candidates}, None
 
@@ -1047,8 +1095,9 @@ def fuse_pair(
     warnings_ += fit.warnings()
     sample_hr_units = fit.to_hsi_units(sample_msi)
 
-    def explained_by(other: np.ndarray) -> np.ndarray:
-        return fit_gain_offset(sample_lr, sample_msi, other, "checkpoint").explained
+    def explained_by(other: np.ndarray, msi_bands: Sequence[int] | None = None) -> np.ndarray:
+        msi_sample = sample_msi if msi_bands is None else sample_msi[..., list(msi_bands)]
+        return fit_gain_offset(sample_lr, msi_sample, other, "checkpoint").explained
 
     choice, network = choose_method(method, checkpoint, bands=hsi.bands, wavelengths=hsi.wavelengths, ratio=ratio,
                                     psf=psf, response=fit.response, device=device, explained=fit.explained,
@@ -1070,7 +1119,16 @@ def fuse_pair(
             context = TileContext(ratio, psf, mtf, fit.response, {})
             bridge = GridBridge.for_checkpoint(network.metadata, hsi.wavelengths, hsi.fwhm)
             tiling = _run_network(choice, network, reader, writer, sample_lr, sample_hr_units, context, tile,
-                                  notify, progress_bar, bridge)
+                                  notify, progress_bar, bridge, choice.get("msi_bands"))
+            if "msi_bands" in choice:
+                used = [fit.band_names[b] for b in choice["msi_bands"]]
+                others = [name for b, name in enumerate(fit.band_names) if b not in choice["msi_bands"]]
+                positions = [str(b + 1) for b in choice["msi_bands"]]
+                in_file = "" if used == positions else f" (the file's bands {', '.join(positions)})"
+                warnings_.append(
+                    f"the network sees MSI bands {', '.join(used)}{in_file} of {msi.path.name}, those nearest the bands it was "
+                    f"trained with; bands {', '.join(others)} reach the output through {network.estimate or 'bicubic'} "
+                    f"fused with every band, to which the network's correction is added")
             if network.ensemble is not None:
                 if ensemble:
                     notify(0.88, f"blending with {network.ensemble['method']}")
@@ -1274,7 +1332,7 @@ def _window_text(box: tuple[int, int, int, int] | None) -> str:
 
 def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter, sample_lr: np.ndarray,
                  sample_hr: np.ndarray, context: TileContext, tile: int, notify: ProgressCallback,
-                 progress_bar: bool, bridge: GridBridge | None = None) -> dict:
+                 progress_bar: bool, bridge: GridBridge | None = None, msi_bands: Sequence[int] | None = None) -> dict:
     """The network on tiles read with a halo of :data:`NETWORK_HALO_LR` LR pixels, of which each
     keeps its core: with the normalisation and the corrected estimate's statistics fitted once on
     the sample, a tile's core sees what it would see in one pass over the whole pair, up to the
@@ -1284,7 +1342,11 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
     With a ``bridge`` (the pair's bands are not the checkpoint's) each tile's LR-HSI is resampled
     onto the checkpoint's grid; the network's correction of its classical estimate there is
     interpolated back onto the pair's bands and added to the same classical method run on the
-    pair's own bands (:class:`GridBridge`)."""
+    pair's own bands (:class:`GridBridge`).
+
+    With ``msi_bands`` (an HR-MSI with more bands than the checkpoint's, :class:`CheckpointFit`) the
+    network sees those MSI bands only, and its correction is added, the same way, to its classical
+    estimate made with every MSI band (``benchmarks/fuse_msi_bands.py`` measures it)."""
     import torch
 
     from .degrade import InputNormalisation
@@ -1297,21 +1359,24 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
     halo = NETWORK_HALO_LR * ratio
     model = network.model
     mode = network.metadata["normalisation"]
+    seen = list(msi_bands) if msi_bands is not None else slice(None)
     if bridge is None:
-        grid_sample, grid_context, grid_wavelengths = sample_lr, context, reader.hsi.wavelengths
+        grid_sample, grid_wavelengths = sample_lr, reader.hsi.wavelengths
+        grid_context = dataclasses.replace(context, response=context.response[seen])
     else:
         grid_sample = bridge.to_grid_units(sample_lr)
         grid_context = dataclasses.replace(context, response=np.asarray(network.metadata["msi"]["response"], dtype=np.float32))
         grid_wavelengths = bridge.grid.centres
-    scales = InputNormalisation.fit(grid_sample, sample_hr, mode)
-    low, high = scales.normalise(grid_sample, sample_hr)
+    scales = InputNormalisation.fit(grid_sample, sample_hr[..., seen], mode)
+    low, high = scales.normalise(grid_sample, sample_hr[..., seen])
     # As in training (s3rnet.estimates.classical_estimate): only some estimates read the response;
     # the others (GSA) pair bands by correlation without it.
     reads_response = base in RESPONSE_ESTIMATES
     grid_context = dataclasses.replace(grid_context, statistics=fit_statistics(
         base, low, high, grid_context.response if reads_response else None, wavelengths=grid_wavelengths))
     pair_context = None
-    if bridge is not None:
+    corrects_pair_estimate = bridge is not None or msi_bands is not None
+    if corrects_pair_estimate:
         pair_context = dataclasses.replace(context, statistics=fit_statistics(
             base, sample_lr, sample_hr, context.response if reads_response else None, wavelengths=reader.hsi.wavelengths))
 
@@ -1319,9 +1384,9 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
         """The network's output on the grid and the estimate it corrects (when it needs one), in
         the pair's units."""
         grid_lr = lr if bridge is None else bridge.to_grid_units(lr)
-        low, high = scales.normalise(grid_lr, hr)
-        # A network without an estimate needs one only to carry its correction across the bridge.
-        needed = estimate is not None or bridge is not None
+        low, high = scales.normalise(grid_lr, hr[..., seen])
+        # A network without an estimate needs one only to carry its correction to the pair's estimate.
+        needed = estimate is not None or corrects_pair_estimate
         estimated = fuse_tile(base, low, high, grid_context) if needed else None
         extra = {"estimate": to_tensor(estimated, network.device)} if estimate is not None else {}
         with torch.no_grad(), autocast(network.device):
@@ -1332,10 +1397,11 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
 
     def correction_on_pair_bands(lr: np.ndarray, hr: np.ndarray) -> np.ndarray:
         fused, estimated = network_on_grid(lr, hr)
-        return bridge.to_pair_bands(fused - estimated)
+        fused -= estimated
+        return fused if bridge is None else bridge.to_pair_bands(fused)
 
     def fuse_window(lr: np.ndarray, hr: np.ndarray) -> np.ndarray:
-        if bridge is None:
+        if not corrects_pair_estimate:
             return network_on_grid(lr, hr)[0]
         # The grid's cubes and tensors are freed (on return) before the pair's own estimate is
         # computed: held with it, they set fuse's peak memory.
@@ -1349,6 +1415,9 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
               "estimate": estimate, "estimate_statistics": "fitted once on the LR sample" if estimate else None}
     if bridge is not None:
         result["grid"] = bridge.describe(reader.hsi.wavelengths, base)
+    if msi_bands is not None:
+        result["msi_bands"] = {"seen_by_network": [int(b) for b in msi_bands],
+                               "correction_added_to": f"{base} with every MSI band"}
     return result
 
 
@@ -1445,7 +1514,7 @@ def write_example_pair(
 
 
 __all__ = [
-    "CHECKPOINT_RESPONSE_TOLERANCE", "CHECKPOINT_UNEXPLAINED_MARGIN", "DEFAULT_METHOD", "PairFusion", "PairGeometry", "PairReader", "TILED_METHODS",
+    "CHECKPOINT_RESPONSE_TOLERANCE", "CHECKPOINT_UNEXPLAINED_MARGIN", "CheckpointFit", "DEFAULT_METHOD", "PairFusion", "PairGeometry", "PairReader", "TILED_METHODS",
     "check_msi_bands", "checkpoint_fit", "choose_method", "fit_response", "fit_statistics", "fuse_pair", "fuse_tile",
     "pair_geometry", "sample_blocks", "write_example_pair",
 ]

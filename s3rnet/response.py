@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.linalg import solve_triangular
-from scipy.optimize import nnls
+from scipy.optimize import linear_sum_assignment, nnls
 
 from .degrade import response_on_cube_bands
 from .errors import ConfigError, SceneFormatError, ShapeError, WavelengthError
@@ -362,6 +362,33 @@ def centroids(response: np.ndarray, wavelengths: np.ndarray) -> np.ndarray:
     return response @ np.asarray(wavelengths, dtype=float)
 
 
+def nearest_bands(wanted: np.ndarray, available: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each band of one response, a different band of another, the pairs as near as possible.
+
+    The assignment minimises the sum of the total-variation distances (:func:`response_distance`)
+    between the paired bands: a 6-band OLI response finds bands 2-7 of a 7-band Landsat 8 one,
+    a 6-band Sentinel-2 response bands 2, 3, 4, 8, 11 and 12 of a 10-band Sentinel-2 one.
+
+    Parameters
+    ----------
+    wanted : ndarray, shape (K, C)
+    available : ndarray, shape (M, C), M >= K
+
+    Returns
+    -------
+    bands : ndarray of int, shape (K,)
+        The band of ``available`` paired with each band of ``wanted``.
+    distances : ndarray, shape (K,)
+    """
+    if wanted.shape[1] != available.shape[1] or wanted.shape[0] > available.shape[0]:
+        raise ShapeError(f"a response of shape {wanted.shape} cannot be matched within one of shape {available.shape}")
+    a = wanted / wanted.sum(axis=1, keepdims=True)
+    b = available / available.sum(axis=1, keepdims=True)
+    distance = 0.5 * np.abs(a[:, None, :] - b[None, :, :]).sum(axis=2)
+    rows, bands = linear_sum_assignment(distance)  # rows come back in order
+    return bands, distance[rows, bands]
+
+
 def response_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Total-variation distance between the rows of two responses: ``0.5 * sum |a_m - b_m|``.
 
@@ -380,6 +407,6 @@ def response_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 __all__ = [
     "MIN_EXPLAINED", "ResponseFit", "SMOOTHNESS", "band_support", "centroids", "difference_operator", "estimate_response",
-    "explained_variance", "fit_gain_offset", "named_response", "read_response_csv", "response_distance",
+    "explained_variance", "fit_gain_offset", "named_response", "nearest_bands", "read_response_csv", "response_distance",
     "response_on_bands",
 ]

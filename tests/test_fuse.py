@@ -335,6 +335,33 @@ def test_a_sentinel2_pair_at_ratio_3_gets_the_checkpoint_validated_there_and_bea
     assert "the pair has ratio 7" in method["candidates"]["lite-s2-4"]["reason"]
 
 
+@pytest.mark.parametrize("msi, checkpoint, bands", [
+    ("s2-10", "lite-s2-6", [0, 1, 2, 6, 8, 9]),  # Sentinel-2's 10 and 20 m bands
+    ("oli7", "lite-oli6", [1, 2, 3, 4, 5, 6]),  # Landsat 8/9's 7 bands, coastal aerosol first
+])
+def test_an_msi_with_more_bands_gets_the_checkpoint_on_its_nearest_bands(tmp_path, msi, checkpoint, bands):
+    """The checkpoint that uses the most MSI bands sees the nearest ones; its correction goes onto its
+    estimate made with every band, and the result beats that estimate."""
+    from s3rnet.fuse import write_example_pair
+
+    lr, hr, simulation = write_example_pair(tmp_path, msi=msi, shift=(0.0, 0.0), size=96)
+    result = fuse_pair(lr, hr, tmp_path / "out.tif", msi_response=msi)
+    method = result.report["method"]
+    assert method["kind"] == "checkpoint" and method["name"] == checkpoint, method
+    assert method["msi_bands"] == bands and result.report["tiling"]["msi_bands"]["seen_by_network"] == bands
+    assert "uses the most of its MSI bands" in method["reason"]  # the 4-band checkpoint fits too
+    four_band = checkpoint.replace("6", "4")
+    assert method["candidates"][four_band]["fits"] and len(method["candidates"][four_band]["msi_bands"]) == 4
+    names = result.report["response"]["bands"]  # the sensor's band names, as the named response gives them
+    assert len(names) == simulation.hrmsi.shape[-1]  # and the quality checks the output against every one
+    seen = ", ".join(names[b] for b in bands)
+    assert any(w.startswith(f"the network sees MSI bands {seen}") and "of hrmsi.tif" in w for w in result.report["warnings"])
+    estimate = fuse_pair(lr, hr, tmp_path / "estimate.tif", method="hysime-wiener-hybrid", msi_response=msi)
+    fused, alone = open_image(result.output).read(), open_image(estimate.output).read()
+    assert fused.shape == simulation.truth.shape
+    assert psnr(simulation.truth, fused) > psnr(simulation.truth, alone) + 0.2
+
+
 def test_a_pair_missing_too_much_of_the_grid_is_told_why_the_checkpoint_does_not_fit(tmp_path, scene):
     """VNIR only: the 172-band grid's SWIR cannot be filled; the message says so, and MTF-GLP-HPM runs."""
     vnir = scene.wavelengths < 1000

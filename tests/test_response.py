@@ -18,6 +18,7 @@ import pytest
 from s3rnet.degrade import sensor_response_table, simulate, spatial_degrade, spectral_response
 from s3rnet.errors import ResponseRangeError, SceneFormatError, ShapeError
 from s3rnet.response import (
+    nearest_bands,
     MIN_EXPLAINED, band_support, centroids, estimate_response, fit_gain_offset, read_response_csv,
     response_distance,
 )
@@ -102,3 +103,25 @@ def test_support_and_shapes_are_checked(test_region):
         estimate_response(sim.lrhsi, lrmsi, support=np.zeros((4, 200), dtype=bool))
     support = band_support([482.0], [60.0], test_region.wavelengths)
     assert support.shape == (1, 200) and 3 <= support.sum() <= 15
+
+
+@pytest.mark.parametrize("narrow, wide, expected", [
+    ("s2-6", "s2-10", [0, 1, 2, 6, 8, 9]),  # B2, B3, B4, B8, B11, B12 of B2-B8A, B11, B12
+    ("s2-4", "s2-10", [0, 1, 2, 6]),
+    ("oli6", "oli7", [1, 2, 3, 4, 5, 6]),  # all but the coastal aerosol band
+    ("oli4", "oli7", [1, 2, 3, 4]),
+])
+def test_nearest_bands_find_a_sensors_bands_in_a_wider_set(test_region, narrow, wide, expected):
+    wavelengths, fwhm = test_region.wavelengths, test_region.fwhm
+    bands, distances = nearest_bands(spectral_response(narrow, wavelengths, fwhm), spectral_response(wide, wavelengths, fwhm))
+    assert bands.tolist() == expected
+    np.testing.assert_allclose(distances, 0.0, atol=1e-9)  # the same bands of the same sensor
+
+
+def test_nearest_bands_of_another_sensor_and_shapes(test_region):
+    wavelengths, fwhm = test_region.wavelengths, test_region.fwhm
+    bands, distances = nearest_bands(spectral_response("oli6", wavelengths, fwhm), spectral_response("s2-10", wavelengths, fwhm))
+    assert bands.tolist() == [0, 1, 2, 7, 8, 9]  # OLI's NIR (851-879 nm) is nearest Sentinel-2's B8A (865 nm)
+    assert (distances > 0).all() and len(set(bands.tolist())) == 6
+    with pytest.raises(ShapeError, match="cannot be matched"):
+        nearest_bands(spectral_response("s2-10", wavelengths, fwhm), spectral_response("oli6", wavelengths, fwhm))
