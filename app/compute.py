@@ -269,6 +269,10 @@ def run_fusion(scene: Scene, settings: FusionSettings, progress: ProgressCallbac
         notes.append(f"{METHOD_LABELS.get(method, method)} did not run: {reason}")
     if protocol.get("grid") not in (None, "the scene's own bands"):
         notes.append(f"The scene was resampled onto the bands of checkpoint {protocol['grid']}.")
+    seen = protocol.get("msi_bands_seen_by_network")
+    if seen:
+        notes.append(f"S3RNet saw MSI bands {', '.join(str(b + 1) for b in seen)} of the {settings.msi} response, those "
+                     f"it was trained with; its correction was added to its estimate made with every band.")
     filled = (protocol.get("filled_bands") or {}).get("wavelengths_nm")
     if filled:
         notes.append(f"{len(filled)} bands the scene lacks were filled for S3RNet's input "
@@ -308,11 +312,12 @@ def _msi_mismatch(checkpoint: str, msi: str) -> str | None:
         trained = library.checkpoint_sidecar(checkpoint).get("msi", {}).get("name")
     except S3RNetError:
         return None  # the evaluation says what is wrong with the checkpoint itself
-    if trained is None or trained == msi:
+    if trained is None or library.response_holds(msi, trained):
         return None
     name = checkpoint.rsplit("/", 1)[-1].removesuffix(".safetensors")
     return (f"checkpoint {name} was trained on HR-MSI images of the {trained} response, and this run "
-            f"simulates the {msi} response; choose {trained}, or a checkpoint trained for {msi}")
+            f"simulates the {msi} response, which does not hold its bands; choose {trained}, or a checkpoint "
+            f"trained for {msi}")
 
 
 def pixel_spectra(result: FusionResult, x: int, y: int) -> dict[str, Any]:

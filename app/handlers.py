@@ -65,15 +65,19 @@ def default_checkpoint(msi: str = DEFAULT_MSI, bands: int | None = None) -> str 
         return None
     preferred_preset = "paper" if library.device_name() == "cuda" else "lite"
 
-    def rank(name: str) -> tuple[int, int, int, str]:
+    def rank(name: str) -> tuple[int, int, int, int, str]:
         try:
             meta = library.checkpoint_metadata(name)
         except S3RNetError:
-            return (3, 3, 3, name)
-        msi_match = 0 if meta.get("msi", {}).get("name") == msi else 1
+            return (3, 0, 3, 3, name)
+        trained = meta.get("msi", {}).get("name")
+        # Trained for that response; else one whose bands it holds, the most bands first (lite-s2-6
+        # for an s2-10 simulation, which runs on its own bands of the ten).
+        msi_match = 0 if trained == msi else 1 if trained and library.response_holds(msi, trained) else 2
+        msi_bands = len(meta.get("msi", {}).get("response") or [])
         band_match = 0 if bands is None or int(meta.get("bands", -1)) == bands else 1
         preset_match = 0 if meta.get("preset") == preferred_preset else 1
-        return (msi_match, band_match, preset_match, name)
+        return (msi_match, -msi_bands, band_match, preset_match, name)
 
     return min(names, key=rank)
 

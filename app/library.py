@@ -18,7 +18,7 @@ import numpy as np
 
 from s3rnet import evaluation as _evaluation
 from s3rnet.baselines import METHOD_INFO
-from s3rnet.degrade import SNR_REFERENCES
+from s3rnet.degrade import SNR_REFERENCES, response_holds
 from s3rnet import inference as _inference
 from s3rnet.data import Scene
 from s3rnet.metrics import Scorer

@@ -203,6 +203,20 @@ def sensor_response_table(name: str) -> tuple[np.ndarray, np.ndarray]:
     return wavelengths, np.clip(responses, 0.0, None)
 
 
+def response_holds(wide: str, narrow: str) -> bool:
+    """Whether the MSI response ``wide`` holds every band of ``narrow``: the same instrument and a
+    superset of its bands (``oli7`` holds ``oli6`` and ``oli4``, ``s2-10`` holds ``s2-6`` and ``s2-4``),
+    or the same response. A checkpoint trained with ``narrow`` runs on a ``wide`` HR-MSI's bands
+    that are its own (:meth:`s3rnet.inference.CheckpointMethod.check`)."""
+    if wide == narrow:
+        return True
+    if wide not in _SENSOR_BANDS or narrow not in _SENSOR_BANDS:
+        return False
+    *instrument, bands = _SENSOR_BANDS[wide]
+    *narrow_instrument, narrow_bands = _SENSOR_BANDS[narrow]
+    return instrument == narrow_instrument and set(narrow_bands) <= set(bands)
+
+
 def sensor_response(
     name: str, wavelengths: np.ndarray, fwhm: np.ndarray | None = None
 ) -> np.ndarray:

@@ -200,6 +200,8 @@ def evaluate_methods(
                 result.protocol["adapt_steps"] = method.adapt_steps
                 result.protocol["projection"] = extras.projection
                 result.protocol["ensemble"] = extras.ensemble
+                if extras.msi_bands is not None:
+                    result.protocol["msi_bands_seen_by_network"] = extras.msi_bands
     if progress is not None:
         progress(1.0, "done")
     return result
@@ -217,7 +219,7 @@ def _model_size(model: torch.nn.Module, inputs: FusionInputs) -> dict[str, int]:
     height, width, bands = inputs.shape
     return {
         "params": count_parameters(model),
-        "macs": _macs(model.config, inputs.hrmsi.shape[-1], height, width, inputs.ratio),
+        "macs": _macs(model.config, model.config.msi_bands, height, width, inputs.ratio),
     }
 
 

@@ -33,6 +33,7 @@ from .device import autocast, resolve_device, to_tensor
 from .errors import ConfigError, S3RNetError
 from .estimates import ESTIMATES, classical_estimate
 from .fusion import FusionInputs
+from .response import nearest_bands
 
 __all__ = [
     "ENSEMBLE_SHARES", "ESTIMATES", "WEIGHTS_DIR", "CheckpointMethod", "ModelFusion", "ProgressCallback", "autocast",
@@ -71,6 +72,9 @@ class ModelFusion:
         When :attr:`cube` was projected onto its inputs
         (:func:`s3rnet.consistency.project_onto_inputs`): its ``factor`` and the LR-HSI
         ``noise_power`` it estimated; None without a projection.
+    msi_bands : list of int or None
+        For an HR-MSI with more bands than the checkpoint's, the bands the network saw
+        (:meth:`CheckpointMethod.check`); None when it saw every band.
     """
 
     cube: np.ndarray
@@ -80,6 +84,7 @@ class ModelFusion:
     layers: dict[str, list[np.ndarray]] | None = None
     ensemble: dict | None = None
     projection: dict | None = None
+    msi_bands: list[int] | None = None
 
 
 def run_model(
@@ -340,22 +345,36 @@ class CheckpointMethod:
         """The classical method the network corrects, or None."""
         return self.metadata.get("estimate")
 
-    def check(self, inputs: FusionInputs) -> None:
-        """Refuse inputs the checkpoint was not trained for (bands, wavelengths, ratio, MSI)."""
+    def check(self, inputs: FusionInputs) -> list[int] | None:
+        """Refuse inputs the checkpoint was not trained for (bands, wavelengths, ratio, MSI).
+
+        An HR-MSI with more bands than the checkpoint's passes when its response (``inputs.srf``)
+        holds the checkpoint's bands (an ``s2-10`` simulation for ``s2-6`` weights, ``oli7`` for
+        ``oli6``; :func:`s3rnet.response.nearest_bands` finds them), as in ``fuse``.
+
+        Returns
+        -------
+        list of int or None
+            Those bands of the HR-MSI, the network's input; None for every band.
+        """
         meta = self.metadata
         ratio = None if inputs.ratio == self.study_ratio else inputs.ratio
         check_compatible(meta, bands=inputs.lrhsi.shape[-1], wavelengths=inputs.wavelengths, ratio=ratio)
         trained = np.asarray(meta["msi"]["response"])
-        if inputs.hrmsi.shape[-1] != trained.shape[0]:
+        bands = inputs.hrmsi.shape[-1]
+        wider = bands > trained.shape[0] and inputs.srf is not None
+        if bands != trained.shape[0] and not wider:
             raise CheckpointError(
                 f"checkpoint {meta['source']} expects a {trained.shape[0]}-band MSI ({meta['msi']['name']}); "
-                f"the HR-MSI has {inputs.hrmsi.shape[-1]} bands"
+                f"the HR-MSI has {bands} bands" + (" and no response to find its bands among them" if bands > trained.shape[0] else "")
             )
-        if inputs.srf is not None and np.abs(inputs.srf - trained).max() > _RESPONSE_TOLERANCE:
+        seen = nearest_bands(trained, inputs.srf)[0].tolist() if wider else None
+        if inputs.srf is not None and np.abs(inputs.srf[seen if wider else slice(None)] - trained).max() > _RESPONSE_TOLERANCE:
             raise CheckpointError(
                 f"checkpoint {meta['source']} was trained with the MSI response {meta['msi']['name']!r}; "
-                f"these inputs were made with another one"
+                f"these inputs were made with another one" + (" that does not hold its bands" if wider else "")
             )
+        return seen
 
     def fuse(
         self, inputs: FusionInputs, progress: ProgressCallback | None = None, keep_layers: bool = False
@@ -372,12 +391,15 @@ class CheckpointMethod:
         keep_layers : bool
             Also return the branches' per-residual-group features (:attr:`ModelFusion.layers`).
         """
-        self.check(inputs)
+        seen = self.check(inputs)
         normalisation = self.metadata["normalisation"]
         # The estimate reads the MSI response it was trained with when the inputs carry none.
         model_inputs = inputs if inputs.srf is not None else dataclasses.replace(
             inputs, srf=np.asarray(self.metadata["msi"]["response"], dtype=np.float64)
         )
+        every_band = model_inputs
+        if seen is not None:
+            model_inputs = dataclasses.replace(model_inputs, hrmsi=model_inputs.hrmsi[..., seen], srf=model_inputs.srf[seen])
         model, adapt_seconds = self.model, 0.0
         if self.adapt_steps:
             start = time.perf_counter()
@@ -388,11 +410,17 @@ class CheckpointMethod:
             adapt_seconds = time.perf_counter() - start
         result = run_model(model, model_inputs, normalisation, self.estimate, self.device, keep_layers)
         result.adapt_seconds = adapt_seconds
+        if seen is not None:
+            # As fuse does: the network's correction of its estimate goes onto that estimate made
+            # with every MSI band (the estimate's gain from the bands the network did not see).
+            estimate = get_method(self.estimate or "bicubic")
+            result.cube += estimate(every_band) - estimate(model_inputs)
+            result.msi_bands = seen
         if self.ensemble is not None:
-            result.cube, result.ensemble = self._blend(result.cube, model_inputs)
+            result.cube, result.ensemble = self._blend(result.cube, every_band)
         if self.project or self.projection is not None:
-            noise_power = lrhsi_noise_power(model_inputs)
-            result.cube = project_onto_inputs(result.cube, model_inputs, factor=self.projection_factor,
+            noise_power = lrhsi_noise_power(every_band)
+            result.cube = project_onto_inputs(result.cube, every_band, factor=self.projection_factor,
                                               noise_power=noise_power)
             result.projection = {"factor": self.projection_factor, "noise_power": noise_power}
         return result

@@ -836,15 +836,30 @@ def test_checkpoint_follows_the_msi_response(indian_pines):
         chosen = handlers.default_checkpoint(msi, 200)
         if msi in trained.values():
             assert trained[chosen] == msi
-    # The oli4 weights on an oli6 simulation: the baselines run, S3RNet says why it cannot,
+    # The oli4 weights on a Sentinel-2 simulation: the baselines run, S3RNet says why it cannot,
     # naming the response it was trained for and the one simulated.
     oli4 = next(name for name in handlers.checkpoint_choices()
                 if handlers.library.checkpoint_sidecar(name)["msi"]["name"] == "oli4")
-    settings = compute.FusionSettings(region="split:test", msi="oli6", methods=("s3rnet", "bicubic"), checkpoint=oli4)
+    settings = compute.FusionSettings(region="split:test", msi="s2-4", methods=("s3rnet", "bicubic"), checkpoint=oli4)
     result = compute.run_fusion(indian_pines, settings)
     assert result.methods == ["bicubic"] and result.fused_method is None
     note = next(note for note in result.notes if note.startswith("S3RNet did not run"))
-    assert "trained on HR-MSI images of the oli4 response" in note and "simulates the oli6 response" in note
+    assert "trained on HR-MSI images of the oli4 response" in note and "simulates the s2-4 response" in note
+
+
+@needs_checkpoint
+def test_a_wider_msi_simulation_runs_the_checkpoint_on_its_own_bands(indian_pines):
+    """OLI's 7 bands hold the 6 of lite-oli6, which is preselected, sees them, and beats its estimate
+    made with all 7 (as in `fuse`); the page says which bands it saw."""
+    checkpoint = handlers.default_checkpoint("oli7", 200)
+    assert handlers.library.checkpoint_sidecar(checkpoint)["msi"]["name"] == "oli6"
+    settings = compute.FusionSettings(region="split:test", msi="oli7", methods=("s3rnet", "hysime-wiener-hybrid"),
+                                      checkpoint=checkpoint, lrhsi_snr_db=35.0)
+    result = compute.run_fusion(indian_pines, settings)
+    assert result.fused_method == compute.MODEL and result.hrmsi.shape[-1] == 7
+    assert result.protocol["msi_bands_seen_by_network"] == [1, 2, 3, 4, 5, 6]
+    assert any(note.startswith("S3RNet saw MSI bands 2, 3, 4, 5, 6, 7 of the oli7 response") for note in result.notes)
+    assert result.metrics[compute.MODEL]["psnr"] > result.metrics["hysime-wiener-hybrid"]["psnr"] + 0.3
 
 
 @needs_checkpoint

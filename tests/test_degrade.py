@@ -12,6 +12,7 @@ from s3rnet.degrade import (
     binning_response,
     gaussian_sigma,
     psf_matrix,
+    response_holds,
     shift_image,
     simulate,
     spatial_degrade,
@@ -198,3 +199,11 @@ def test_minmax_normalisation_round_trips(oli4_simulation):
     assert min(hsi.min(), msi.min()) == pytest.approx(-1, abs=1e-5)
     assert max(hsi.max(), msi.max()) == pytest.approx(1, abs=1e-5)
     np.testing.assert_allclose(norm.denormalise(hsi), sim.lrhsi, rtol=1e-5, atol=1e-4)
+
+
+def test_which_responses_hold_anothers_bands():
+    assert response_holds("oli7", "oli6") and response_holds("oli6", "oli4") and response_holds("s2-10", "s2-6")
+    assert response_holds("s2-6", "s2-6")
+    assert not response_holds("oli4", "oli6")  # fewer bands
+    assert not response_holds("s2-10", "oli6")  # another instrument
+    assert not response_holds("binning6", "binning4")  # the groups differ

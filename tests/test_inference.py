@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from s3rnet.baselines import get_method
 from s3rnet.checkpoints import CheckpointError
 from s3rnet.degrade import simulate
 from s3rnet.evaluation import run_evaluation
@@ -75,8 +76,24 @@ def test_checkpoint_refuses_another_msi_response(trained, test_region):
     with pytest.raises(CheckpointError, match="trained with the MSI response 'oli4'"):
         CheckpointMethod(trained)(simulation.inputs())
     six = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="oli6")
-    with pytest.raises(CheckpointError, match="expects a 4-band MSI"):
-        CheckpointMethod(trained)(six.inputs())
+    with pytest.raises(CheckpointError, match="expects a 4-band MSI .* no response to find its bands among them"):
+        CheckpointMethod(trained)(dataclasses.replace(six.inputs(), srf=None))
+    sentinel = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="s2-6")
+    with pytest.raises(CheckpointError, match="another one that does not hold its bands"):
+        CheckpointMethod(trained)(sentinel.inputs())
+
+
+def test_a_wider_msi_that_holds_the_checkpoints_bands_is_fused_on_them(trained, test_region):
+    """OLI's 6 bands hold the 4 of an oli4 checkpoint: the network sees those, and its correction
+    goes onto its estimate made with all 6 (s3rnet.inference, as in fuse)."""
+    method = CheckpointMethod(trained, ensemble=False)
+    six = simulate(test_region.cube, test_region.wavelengths, test_region.fwhm, msi="oli6").inputs()
+    four = dataclasses.replace(six, hrmsi=six.hrmsi[..., :4], srf=six.srf[:4])
+    assert method.check(six) == [0, 1, 2, 3] and method.check(four) is None
+    fused = method.fuse(six)
+    assert fused.msi_bands == [0, 1, 2, 3]
+    estimate = get_method(method.estimate or "bicubic")
+    np.testing.assert_allclose(fused.cube, method(four) + estimate(six) - estimate(four), rtol=1e-4, atol=1e-4)
 
 
 def test_checkpoint_refuses_other_bands(trained, test_region):
@@ -105,10 +122,11 @@ def test_cli_evaluate_with_a_checkpoint(trained, tmp_path):
     )
     assert missing.returncode == 2 and "needs a checkpoint" in missing.stderr
     wrong = subprocess.run(
-        [sys.executable, "-m", "s3rnet", "evaluate", "--methods", "s3rnet", "--checkpoint", str(trained), "--msi", "oli6"],
+        [sys.executable, "-m", "s3rnet", "evaluate", "--methods", "s3rnet", "--checkpoint", str(trained), "--msi", "s2-6"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
-    assert wrong.returncode == 2 and "expects a 4-band MSI" in wrong.stderr and "Traceback" not in wrong.stderr
+    assert wrong.returncode == 2 and "trained with the MSI response 'oli4'" in wrong.stderr
+    assert "does not hold its bands" in wrong.stderr and "Traceback" not in wrong.stderr
 
 
 def test_whole_scene_on_request_with_the_simulation_kept(trained):
