@@ -357,6 +357,8 @@ def test_real_pair_notebook_recovers_the_known_pair(real_pair):
     assert record["output_transform"][:3] == [5.0, 0.0, 500000.0] and record["output_transform"][5] == 4480000.0
     # Bicubic ignores the MSI: the truth puts it last.
     assert record["ranking"]["psnr"][-1] == "bicubic"
+    # A 10-band Sentinel-2 pair: the published lite-s2-6 on B2, B3, B4, B8, B11, B12.
+    assert record["wide_msi"] == {"checkpoint": "lite-s2-6", "msi_bands": [0, 1, 2, 6, 8, 9]}
 
 
 def test_real_pair_notebook_matches_the_cli(real_pair):
