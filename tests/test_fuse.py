@@ -173,6 +173,19 @@ def test_a_checkpoint_runs_in_tiles_that_equal_one_pass(tmp_path, scene, clean, 
     assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max()
 
 
+def test_a_checkpoint_on_its_own_grid_sees_its_bands_of_a_wider_msi(tmp_path, scene, tiny_checkpoint):
+    """No grid bridge: an oli4 network on an OLI 6-band pair sees bands 2-5; it corrects bicubic,
+    which reads no MSI band, so its output is the one it gives on a file of those 4 bands."""
+    six = simulate(scene.cube[48:144, :96], scene.wavelengths, scene.fwhm, msi="oli6")
+    lr, hr = write_pair(tmp_path, six, scene)
+    four = write_image(tmp_path / "hr4.tif", six.hrmsi[..., :4], transform=grid(5.0), crs=UTM, units="radiance")
+    wide = fuse_pair(lr, hr, tmp_path / "wide.tif", checkpoint=str(tiny_checkpoint), msi_response="oli6")
+    narrow = fuse_pair(lr, four, tmp_path / "narrow.tif", checkpoint=str(tiny_checkpoint), msi_response="oli4")
+    assert wide.report["method"]["msi_bands"] == [0, 1, 2, 3] and "grid" not in wide.report["tiling"]
+    a, b = open_image(wide.output).read(), open_image(narrow.output).read()
+    assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max()
+
+
 def test_a_noisy_hrmsi_band_is_measured_and_a_checkpoint_warns(tmp_path, scene, clean, tiny_checkpoint):
     lr, hr = write_pair(tmp_path, clean, scene)
     quiet = fuse_pair(lr, hr, tmp_path / "quiet.tif", checkpoint=str(tiny_checkpoint), msi_response="oli4")
