@@ -21,11 +21,14 @@ selection score of model selection), then each set's.
 Usage::
 
     python benchmarks/fuse_msi_bands.py --checkpoint lite-s2-6 --wide s2-10 --snr clean,15 --seeds 4
+    python benchmarks/fuse_msi_bands.py --checkpoint lite-oli6 --wide ali.csv --response estimate \
+        --methods mtf-glp-hpm,hysime-gsa,hysime-wiener-hybrid,pca-wiener-cnmf
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 from pathlib import Path
@@ -36,7 +39,9 @@ import numpy as np
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", default="lite-s2-6")
-    parser.add_argument("--wide", default="s2-10", help="the HR-MSI's response, with more bands than the checkpoint's")
+    parser.add_argument("--wide", default="s2-10",
+                        help="the HR-MSI's response, with more bands than the checkpoint's: a name or a CSV table")
+    parser.add_argument("--response", default="wide", help="what fuse is told: 'wide' (the true response) or 'estimate'")
     parser.add_argument("--snr", default="clean,15", help="LR-HSI SNRs in dB, comma-separated ('clean' for none)")
     parser.add_argument("--seeds", type=int, default=4, help="synthetic validation seeds per unit (default 4)")
     parser.add_argument("--size", type=int, default=128, help="synthetic scene side in HR pixels (default 128)")
@@ -49,12 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     from s3rnet.baselines import METHODS
     from s3rnet.data import crop_to_multiple, load_scene, split_region
     from s3rnet.data.synthetic_split import load_synthetic_split
-    from s3rnet.degrade import simulate, spectral_response
+    from s3rnet.degrade import simulate, spectral_degrade, spectral_response
     from s3rnet.fuse import fuse_pair
     from s3rnet.geo import open_image, write_image
     from s3rnet.inference import CheckpointMethod
     from s3rnet.metrics import psnr, sam
-    from s3rnet.response import nearest_bands
+    from s3rnet.response import nearest_bands, read_response_csv
 
     narrow_name = CheckpointMethod(args.checkpoint).metadata["msi"]["name"]
     methods = list(METHODS) if args.methods == "all" else args.methods.split(",")
@@ -68,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     crs = CRS.from_epsg(32616)
     lr_grid = Affine(5.0 * args.ratio, 0, 6e5, 0, -5.0 * args.ratio, 45e5)
     hr_grid = Affine(5.0, 0, 6e5, 0, -5.0, 45e5)
-    print(f"`{args.checkpoint}` ({narrow_name}) through `fuse` on {args.wide} pairs at ratio {args.ratio}: "
+    print(f"`{args.checkpoint}` ({narrow_name}) through `fuse` on {args.wide} pairs at ratio {args.ratio}, fuse told "
+          f"the response {args.wide if args.response == 'wide' else args.response}: "
           f"the Indian Pines val region and synthetic validation seeds {', '.join(map(str, seeds))} "
           f"({args.size} x {args.size} HR px, radiance and reflectance); PSNR dB / SAM deg, the mean over the "
           "sets of each set's mean, then each set's.\n")
@@ -79,21 +85,26 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(folder)
             for label, scene in scenes:
                 scene = crop_to_multiple(scene, args.ratio)
-                sim = simulate(scene.cube, scene.wavelengths, scene.fwhm, msi=args.wide, ratio=args.ratio,
-                               lrhsi_snr_db=np.inf if snr is None else snr, seed=0)
+                tabulated = args.wide.lower().endswith(".csv")
+                sim = simulate(scene.cube, scene.wavelengths, scene.fwhm, msi=narrow_name if tabulated else args.wide,
+                               ratio=args.ratio, lrhsi_snr_db=np.inf if snr is None else snr, seed=0)
+                if tabulated:  # the LR-HSI does not depend on the MSI; the HR-MSI is the table's
+                    srf = read_response_csv(args.wide, scene.wavelengths, scene.fwhm)[0]
+                    sim = dataclasses.replace(sim, hrmsi=spectral_degrade(sim.truth, srf), srf=srf)
                 bands, _ = nearest_bands(spectral_response(narrow_name, scene.wavelengths, scene.fwhm), sim.srf)
                 lr = write_image(folder / "lr.tif", sim.lrhsi, transform=lr_grid, crs=crs,
                                  wavelengths=scene.wavelengths, fwhm=scene.fwhm, units=scene.units)
                 hr = write_image(folder / "hr.tif", sim.hrmsi, transform=hr_grid, crs=crs, units=scene.units)
                 hr_narrow = write_image(folder / "hr6.tif", sim.hrmsi[..., list(bands)], transform=hr_grid, crs=crs,
                                         units=scene.units)
-                runs = [(rows[0], hr, {"msi_response": args.wide}),
+                told = args.wide if args.response == "wide" else args.response
+                runs = [(rows[0], hr, {"msi_response": told}),
                         (rows[1], hr_narrow, {"msi_response": narrow_name, "checkpoint": args.checkpoint})]
-                runs += [(row, hr, {"msi_response": args.wide, "method": m}) for row, m in zip(rows[2:], methods)]
+                runs += [(row, hr, {"msi_response": told, "method": m}) for row, m in zip(rows[2:], methods)]
                 for row, msi_file, options in runs:
                     result = fuse_pair(lr, msi_file, folder / "out.tif", **options)
                     if row == rows[0]:
-                        chosen.add(f"{result.report['method']['name']} on MSI bands "
+                        chosen.add(f"{result.report['method']['name']}{' (near sensor)' if result.report['method'].get('near_sensor') else ''} on MSI bands "
                                    f"{result.report['method'].get('msi_bands')}")
                     fused = open_image(result.output).read()
                     scores[row].setdefault(label, []).append((psnr(sim.truth, fused), sam(sim.truth, fused)))
