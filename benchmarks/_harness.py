@@ -1,4 +1,5 @@
-"""What the benchmark scripts share: their common options, the thread settings and the timer."""
+"""What the benchmark scripts share: their common options, the thread settings, the timer, and the
+scenes, files and scores of the ``fuse`` studies."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
+
+import numpy as np
 
 Output = TypeVar("Output")
 
@@ -89,3 +92,43 @@ def selection_rows(results: Sequence[dict], first_cells: str = "") -> list[str]:
         differences = " ".join(f"{pick(r)['psnr'] - pick(results[0])['psnr']:+.3f}" for r in results[1:])
         rows.append(f"{first_cells}| {label} | {cells} |" + (f" {differences} |" if len(results) > 1 else ""))
     return rows
+
+
+def fuse_study_scenes(seeds: int, size: int, ratio: int = 4) -> list[tuple[str, object]]:
+    """The scenes of the ``fuse`` studies, validation data only: the Indian Pines val region and
+    synthetic scenes of the first ``seeds`` validation seeds in radiance and in reflectance
+    (``size`` x ``size``, on the Indian Pines band set), each cropped to a multiple of ``ratio``."""
+    from s3rnet.data import crop_to_multiple, load_scene, split_region
+    from s3rnet.data.synthetic_split import load_synthetic_split
+
+    chosen = load_synthetic_split().val_seeds[:seeds]
+    scenes = [("indian_pines:val", split_region(load_scene("indian_pines"), "val"))]
+    scenes += [(f"synthetic {units}", load_scene(f"synthetic:{seed}", size=size, units=units))
+               for units in ("radiance", "reflectance") for seed in chosen]
+    return [(label, crop_to_multiple(scene, ratio)) for label, scene in scenes]
+
+
+def write_study_pair(folder, lrhsi, hrmsi, scene, ratio: int, keep=None) -> tuple:
+    """``lrhsi`` and ``hrmsi`` written as two georeferenced GeoTIFFs (``lr.tif``, ``hr.tif``,
+    UTM, 5 m HR pixels) with the scene's wavelengths (its bands ``keep`` only, when given)."""
+    from rasterio.crs import CRS
+    from rasterio.transform import Affine
+
+    from s3rnet.geo import write_image
+
+    keep = slice(None) if keep is None else keep
+    crs = CRS.from_epsg(32616)
+    lr = write_image(folder / "lr.tif", lrhsi, transform=Affine(5.0 * ratio, 0, 6e5, 0, -5.0 * ratio, 45e5), crs=crs,
+                     wavelengths=scene.wavelengths[keep], fwhm=scene.fwhm[keep], units=scene.units)
+    hr = write_image(folder / "hr.tif", hrmsi, transform=Affine(5.0, 0, 6e5, 0, -5.0, 45e5), crs=crs, units=scene.units)
+    return lr, hr
+
+
+def score_rows(scores: dict[str, dict[str, list[tuple[float, float]]]]) -> dict[str, tuple[np.ndarray, list]]:
+    """For each run, its selection score (PSNR, SAM: the mean over the sets of each set's mean) and
+    each set's mean, from ``scores[run][set] = [(psnr, sam), ...]``."""
+    result = {}
+    for run, by_set in scores.items():
+        means = [np.mean(values, axis=0) for values in by_set.values()]
+        result[run] = (np.mean(means, axis=0), means)
+    return result

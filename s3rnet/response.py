@@ -232,6 +232,34 @@ def fit_gain_offset(
     return ResponseFit(response, gain, offset, explained, source, names)
 
 
+def noise_attenuation(lrhsi: np.ndarray, response: np.ndarray, band_noise: np.ndarray) -> np.ndarray:
+    """The share of each ``response_m . hsi``'s variance that the LR-HSI's noise makes up.
+
+    Noise in the regressor of :func:`fit_gain_offset` lowers its R^2 by the factor ``1 - s_m``
+    (regression dilution), with ``s_m = sum_l r_ml^2 sigma_l^2 / var(r_m . hsi)`` for noise
+    independent between bands; ``R^2 / (1 - s_m)`` is the R^2 the response would reach on a
+    noise-free LR-HSI (Spearman's correction for attenuation).
+
+    Parameters
+    ----------
+    lrhsi : ndarray, shape (h, w, C)
+    response : ndarray, shape (M, C)
+        Rows are normalised to sum to one, as in :func:`fit_gain_offset`.
+    band_noise : ndarray, shape (C,)
+        Each band's noise power (:func:`s3rnet.baselines.noise.lrhsi_band_noise`).
+
+    Returns
+    -------
+    ndarray, shape (M,), in [0, 1]
+    """
+    response = np.asarray(response, dtype=np.float64)
+    response = response / response.sum(axis=1, keepdims=True)
+    seen = lrhsi.reshape(-1, lrhsi.shape[-1]).astype(np.float64) @ response.T
+    variance = seen.var(axis=0)
+    noise = np.square(response) @ np.asarray(band_noise, dtype=np.float64)
+    return np.clip(np.divide(noise, variance, out=np.ones_like(noise), where=variance > 0), 0.0, 1.0)
+
+
 def difference_operator(wavelengths: np.ndarray | None, bands: int) -> np.ndarray:
     """First differences between neighbouring bands in wavelength order (file order without wavelengths).
 

@@ -19,7 +19,7 @@ from s3rnet.degrade import sensor_response_table, simulate, spatial_degrade, spe
 from s3rnet.errors import ResponseRangeError, SceneFormatError, ShapeError
 from s3rnet.response import (
     nearest_bands,
-    MIN_EXPLAINED, band_support, centroids, estimate_response, fit_gain_offset, read_response_csv,
+    MIN_EXPLAINED, band_support, centroids, estimate_response, fit_gain_offset, noise_attenuation, read_response_csv,
     response_distance,
 )
 
@@ -125,3 +125,20 @@ def test_nearest_bands_of_another_sensor_and_shapes(test_region):
     assert (distances > 0).all() and len(set(bands.tolist())) == 6
     with pytest.raises(ShapeError, match="cannot be matched"):
         nearest_bands(spectral_response("s2-10", wavelengths, fwhm), spectral_response("oli6", wavelengths, fwhm))
+
+
+def test_the_noise_attenuation_restores_what_the_true_response_explains_of_a_noisy_pair(test_region):
+    """With the LR-HSI at 15 dB the true OLI response, fitted with a gain and an offset, explains
+    much less of the dark SWIR bands than of a clean pair: the noise in its regressor. Divided by
+    ``1 - s_m``, with the noise read from the LR-HSI alone by HySime, it explains about all again."""
+    from s3rnet.baselines.noise import lrhsi_band_noise
+
+    sim, lrmsi = pair(test_region, "oli6", snr=15.0)
+    band_noise = lrhsi_band_noise(sim.lrhsi, test_region.wavelengths)
+    added = float(np.mean(np.square(sim.lrhsi - spatial_degrade(sim.truth, 4))))
+    assert float(np.mean(band_noise)) == pytest.approx(added, rel=0.3)
+    raw = fit_gain_offset(sim.lrhsi, spatial_degrade(sim.truth @ sim.srf.T, 4), sim.srf, "oli6").explained
+    attenuation = noise_attenuation(sim.lrhsi, sim.srf, band_noise)
+    assert raw.min() < 0.8 and (attenuation > 0).all() and attenuation.max() > 0.2
+    corrected = raw / (1.0 - attenuation)
+    assert (corrected > 0.97).all(), corrected

@@ -49,6 +49,27 @@ def lrhsi_noise_power(inputs: FusionInputs) -> float:
     return float(np.sum(np.mean(np.square(disagreement), axis=(0, 1))) / np.sum(np.square(response)))
 
 
+def lrhsi_band_noise(lrhsi: np.ndarray, wavelengths: np.ndarray | None = None) -> np.ndarray:
+    """Each LR-HSI band's noise power, from the image alone (HySime's regression of each band on its
+    neighbours in wavelength order, :func:`s3rnet.baselines.hysime_gsa.estimate_noise`).
+
+    Parameters
+    ----------
+    lrhsi : ndarray, shape (h, w, C)
+    wavelengths : ndarray, shape (C,), optional
+        Band centres; the file's order is taken as the wavelengths' without them.
+
+    Returns
+    -------
+    ndarray, shape (C,), float64
+        In the file's band order; what the neighbours cannot predict counts as noise too.
+    """
+    pixels, order = wavelength_order(lrhsi, wavelengths)
+    variances = np.empty(lrhsi.shape[-1])
+    variances[order] = noise_variances(*estimate_noise(pixels))
+    return variances
+
+
 # Immerkaer's mask: the difference of two Laplacians, blind to a local plane and to most of a
 # smooth image; white noise of variance sigma^2 leaves sigma^2 times the sum of its squared taps.
 _NOISE_MASK = np.array([[1.0, -2.0, 1.0], [-2.0, 4.0, -2.0], [1.0, -2.0, 1.0]])
