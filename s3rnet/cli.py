@@ -162,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "squared HR pixels, larger pairs in overlapping windows of this side (memory grows with it)")
     fuse.add_argument("--network-alone", action="store_true",
                       help="a checkpoint's network without the classical partner its sidecar blends in")
+    fuse.add_argument("--project", action="store_true",
+                      help="project a checkpoint's output onto both inputs through the fitted response and the assumed "
+                           "--psf (gains where the PSF is the assumed one, loses where it is not; README)")
     return parser
 
 
@@ -466,6 +469,7 @@ def _fuse(args: argparse.Namespace) -> int:
         args.lrhsi, args.hrmsi, args.out, method=args.method, checkpoint=args.checkpoint,
         msi_response=args.msi_response, ratio=args.ratio, register=args.register, tile=args.tile, psf=args.psf,
         report=args.report, progress_bar=True, device=args.device, ensemble=not args.network_alone, window=args.window,
+        project=args.project,
     )
     report = result.report
     registration, quality = report["registration"], report["quality"]
@@ -481,6 +485,9 @@ def _fuse(args: argparse.Namespace) -> int:
     ensemble = report["method"].get("ensemble")
     if ensemble and ensemble["applied"]:
         print(f"blended with {_blend_in_words(ensemble)} (the checkpoint's ensemble; --network-alone for the network alone)")
+    projection = report["method"].get("projection")
+    if projection and projection["applied"]:
+        print(f"projected onto both inputs (noise factor {projection['factor']:g}), as asked")
     spatial, spectral = quality["consistency"]["spatial"], quality["consistency"]["spectral"]
     print(f"consistency: with the LR-HSI {spatial['psnr']:.2f} dB / {spatial['sam']:.3f} deg, "
           f"with the HR-MSI {spectral['psnr']:.2f} dB / {spectral['sam']:.3f} deg")
