@@ -256,6 +256,8 @@ def status_text(state: dict[str, Any]) -> str:
         f"**{report['method']['name']}** ({report['method']['reason']}); ratio {report['geometry']['ratio']}, "
         f"output {' x '.join(str(v) for v in report['output']['shape'])} ({report['output']['crs'] or 'no georeferencing'}).",
         f"Shift {shift[0]:+.2f}, {shift[1]:+.2f} LR pixels, {'corrected' if registration['corrected'] else 'not corrected'}.",
+        f"LR-HSI noise: SNR about {report['lrhsi_noise']['snr_db']:.1f} dB (HySime, from the image; it reads what "
+        "neighbouring bands cannot predict as noise: clean validation images read 32-50 dB).",
         "HR-MSI noise, SNR per band estimated from the image: "
         + ", ".join("none measurable" if v is None else f"{v:.1f} dB" for v in report["hrmsi_noise"]["band_snr_db"]) + ".",
         *[f"- {step}" for step in report["geometry"]["steps"]],

@@ -479,6 +479,8 @@ def _fuse(args: argparse.Namespace) -> int:
           + ", ".join(f"{v:.3f}" for v in report["response"]["explained_variance"]))
     print(f"shift {registration['shift_lr_px'][0]:+.3f}, {registration['shift_lr_px'][1]:+.3f} LR px "
           f"({'corrected' if registration['corrected'] else 'not corrected'})")
+    print(f"LR-HSI noise: SNR about {report['lrhsi_noise']['snr_db']:.1f} dB (HySime, from the image: an upper bound on "
+          "the noise)")
     print("HR-MSI noise, SNR per band estimated from the image: "
           + ", ".join("none measurable" if v is None else f"{v:.1f} dB" for v in report["hrmsi_noise"]["band_snr_db"]))
     print(f"method: {report['method']['name']} ({report['method']['reason']})")

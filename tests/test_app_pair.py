@@ -47,6 +47,7 @@ def test_fusing_the_example_pair_gives_every_view(state):
     assert np.allclose(report["registration"]["shift_lr_px"], pair.EXAMPLE_SHIFT, atol=0.05)
     status, low_res, fused, band_plot, spectra, maps, table, response_plot, files = pair.views(state, 40, 10, 20)
     assert "gsa" in status and "corrected" in status
+    assert f"LR-HSI noise: SNR about {report['lrhsi_noise']['snr_db']:.1f} dB" in status
     assert low_res.shape == fused.shape == (96, 96, 3) and fused.dtype == np.uint8
     # The upsampled LR-HSI is blockier than the fused image: less difference between neighbours.
     assert np.abs(np.diff(low_res.astype(int), axis=1)).mean() < np.abs(np.diff(fused.astype(int), axis=1)).mean()

@@ -543,6 +543,7 @@ def test_cli_fuse_writes_the_file_and_the_report(tmp_path, scene, shifted):
     assert done.returncode == 0, done.stderr
     assert "ratio 4 from the pixel sizes" in done.stdout and "(corrected)" in done.stdout
     report = json.loads((tmp_path / "r.json").read_text())
+    assert f"LR-HSI noise: SNR about {report['lrhsi_noise']['snr_db']:.1f} dB" in done.stdout
     assert report["method"]["name"] == "gsa" and report["tiling"]["tiles"] == 4
     assert np.allclose(report["registration"]["shift_lr_px"], [0.3, -0.25], atol=0.05)
     assert open_image(tmp_path / "o.tif").transform == grid(5.0)
