@@ -59,8 +59,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .allocator import MMAP_THRESHOLD_BYTES, fix_mmap_threshold
-from .baselines.noise import lrhsi_band_noise
 from .baselines._common import covering_band, upsample
+from .baselines.noise import lrhsi_band_noise
 from .degrade import MSI_RESPONSES, PSFS, gaussian_sigma, spatial_degrade
 from .errors import ConfigError, ResponseRangeError, S3RNetError, ShapeError, WavelengthError
 from .geo import GeoImage, RasterWriter, describe_crs, open_image, same_crs
@@ -1182,7 +1182,7 @@ def fuse_pair(
             if network.projection is not None and project:
                 notify(0.89, "projecting onto the inputs")
                 choice["projection"] = _project_output(network.projection["factor"], reader, writer, fit, ratio, psf,
-                                                       mtf, hsi.wavelengths, window)
+                                                       mtf, hsi.wavelengths, window, notify)
             elif network.projection is not None:
                 choice["projection"] = {"factor": network.projection["factor"], "applied": False, "why": REAL_PAIR_PROJECTION}
         elif choice["name"] in TILED_METHODS:
@@ -1372,7 +1372,7 @@ def _blend_partner(ensemble: dict, reader: PairReader, writer: RasterWriter, fit
 
 
 def _project_output(factor: float, reader: PairReader, writer: RasterWriter, fit: ResponseFit, ratio: int, psf: str,
-                    mtf: float, wavelengths: np.ndarray | None, window: int) -> dict:
+                    mtf: float, wavelengths: np.ndarray | None, window: int, notify: ProgressCallback) -> dict:
     """Project the output, already written, onto the pair's inputs through the fitted response and
     the assumed PSF (:func:`s3rnet.consistency.project_onto_inputs`, with the checkpoint's noise
     factor), on the whole pair or in overlapping windows as the partner runs."""
@@ -1387,8 +1387,10 @@ def _project_output(factor: float, reader: PairReader, writer: RasterWriter, fit
         writer.write(0, 0, project(None, writer.read(0, 0, big_h, big_w)))
         return record
     overlap = _round_to(min(WINDOW_OVERLAP, window // 2), ratio)
-    count = _run_in_windows(reader, writer, window, overlap, project, lambda *a: None, (0.89, 0.9))
-    return record | _windowing(window, overlap, count)
+    count = _run_in_windows(reader, writer, window, overlap, project, notify, (0.89, 0.9))
+    return record | _windowing(window, overlap, count) | {
+        "mode": "overlapping windows (each projected onto its own inputs, fading into its neighbours over the pixels "
+                "they share)"}
 
 
 def _window_text(box: tuple[int, int, int, int] | None) -> str:
