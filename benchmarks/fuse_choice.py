@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                         options = {} if run == "fuse" else {"method": run}
                         result = fuse_pair(lr, hr, folder / "out.tif", msi_response="estimate", **options)
                         if run == "fuse":
-                            chosen[result.report["method"]["name"]] += 1
+                            how = " on emulated bands" if "emulated_msi" in result.report["method"] else ""
+                            chosen[result.report["method"]["name"] + how] += 1
                         fused = open_image(result.output).read()
                         scores[run].setdefault(label, []).append((psnr(sim.truth, fused), sam(sim.truth, fused)))
                         print(f"{msi} {snr} {label} {run} {result.report['method']['name']}: "

@@ -24,7 +24,9 @@ tab and notebook 4. Every step is recorded in the report it returns (and writes 
    another grid than the pair's bands corrects its classical estimate on its grid, and that
    correction comes back onto the pair's bands; one that learned fewer MSI bands than the pair has
    sees the pair's bands nearest its own (:class:`CheckpointFit`), and its correction goes onto
-   its classical estimate made with every MSI band;
+   its classical estimate made with every MSI band; one whose MSI response fits neither way (an
+   MSI of another sensor) may see its own bands emulated from the pair's
+   (:func:`s3rnet.response.emulate_bands`), its correction going onto that estimate too;
 6. **tiles**: classical methods run on tiles with a halo wide enough that each tile's core equals
    the untiled result; so does the network, with a halo of its own context, the normalisation and
    its classical estimate's statistics fitted once (agreement up to the channel attention, which
@@ -68,8 +70,8 @@ from .quality import ConsistencyAccumulator, no_reference
 from .registration import CORRECTION_THRESHOLD, correct_shift, estimate_shift
 from .fusion import FusionInputs
 from .response import (
-    ResponseFit, band_support, estimate_response, fit_gain_offset, named_response, nearest_bands, noise_attenuation,
-    read_response_csv, response_distance,
+    BandEmulation, ResponseFit, band_support, emulate_bands, estimate_response, fit_gain_offset, named_response,
+    nearest_bands, noise_attenuation, read_response_csv, response_distance,
 )
 
 ProgressCallback = Callable[[float, str], None]
@@ -135,6 +137,20 @@ CHECKPOINT_RESPONSE_TOLERANCE = 0.25
 # share of each band's variance. Measured on Indian Pines: the OLI response leaves 0 on an OLI pair,
 # 0.07-0.37% on a Sentinel-2 pair (refused), 4-79% on a binned one.
 CHECKPOINT_UNEXPLAINED_MARGIN = 1e-3
+# A checkpoint that fits neither way may still run on its own bands emulated from the pair's
+# (s3rnet.response.emulate_bands) when each leaves at most this share of its variance unexplained
+# beyond the LR-HSI's noise. Set before it was measured (/work/team/s23/decision.md).
+EMULATION_MAX_UNEXPLAINED = 0.02
+# ... and when at least this share of each of its bands' response lies where the pair's MSI looks
+# (where one of the pair's bands responds at EMULATION_LOOKS of its peak or more): a band where the
+# MSI does not look is not emulated, however well the scene's spectra let it be predicted (OLI's
+# SWIR bands from WorldView-2's VNIR bands: 96.8% and 97.9% of their variance on Indian Pines,
+# tests/test_response.py). On the validation pairs of benchmarks/fuse_choice.py, with the response
+# estimated, OLI's bands had 0.59-1.0 of their response where an ALI pair looks, its SWIR bands
+# 0-0.27 where a WorldView-2 pair does, clean to 15 dB; a band centroid was no guide (an ALI
+# pair's SWIR2 estimated at 2137 nm at 35 dB against 2216).
+EMULATION_COVERAGE = 0.5
+EMULATION_LOOKS = 0.25
 # A CNMF fusion holds the whole scene (it unmixes it as one): a pair of more than this side squared
 # HR pixels is unmixed in overlapping windows of this side. PCA-Wiener-CNMF on a 512 x 512 x 200
 # pair: 105 s and a peak of 1345 MiB on one thread (benchmarks/bench_large.py --size 512).
@@ -700,18 +716,22 @@ class CheckpointFit(NamedTuple):
         When the pair's HR-MSI has more bands than the checkpoint's, the ones it runs on (indices
         into the pair's bands, one per checkpoint band, in the checkpoint's order); None when it
         runs on all of them.
+    emulation : BandEmulation or None
+        When the checkpoint runs on its own bands emulated from all of the pair's.
     """
 
     fits: bool
     reason: str
     distance: float | None = None
     msi_bands: tuple[int, ...] | None = None
+    emulation: BandEmulation | None = None
 
 
 def checkpoint_fit(metadata: dict, *, bands: int, wavelengths: np.ndarray | None, ratio: int, psf: str,
                    response: np.ndarray, explained: np.ndarray | None = None,
                    explained_by: Callable[[np.ndarray, Sequence[int] | None], np.ndarray] | None = None,
-                   fwhm: np.ndarray | None = None) -> CheckpointFit:
+                   fwhm: np.ndarray | None = None,
+                   emulate: Callable[[np.ndarray], BandEmulation] | None = None) -> CheckpointFit:
     """Whether a checkpoint fits the pair, why not, how far its MSI response is from the pair's,
     and on which of the pair's MSI bands it runs.
 
@@ -735,6 +755,13 @@ def checkpoint_fit(metadata: dict, *, bands: int, wavelengths: np.ndarray | None
         fits when it explains the MSI about as well (:data:`CHECKPOINT_UNEXPLAINED_MARGIN`).
     fwhm : ndarray, shape (C,), optional
         The pair's band widths, for resampling onto a checkpoint's grid.
+    emulate : callable, optional
+        ``emulate(other_response) -> BandEmulation``: another response's K bands emulated from the
+        pair's MSI bands (:func:`s3rnet.response.emulate_bands`), their ``explained`` corrected for
+        the LR-HSI's noise. A checkpoint of K <= M bands that fits neither way above still fits on
+        its bands emulated from all of the pair's when each leaves at most
+        :data:`EMULATION_MAX_UNEXPLAINED` of its variance unexplained and has at least
+        :data:`EMULATION_COVERAGE` of its response where the pair's MSI looks.
     """
     from .checkpoints import CheckpointError, check_compatible
 
@@ -765,6 +792,29 @@ def checkpoint_fit(metadata: dict, *, bands: int, wavelengths: np.ndarray | None
     if ratio != int(metadata["ratio"]):
         through += f"; trained at ratio {metadata['ratio']}, validated at ratio {ratio} (its sidecar's \"ratios\")"
     msi_bands = None
+    pair_bands = response.shape[0]
+    looks = (response / response.max(axis=1, keepdims=True) >= EMULATION_LOOKS).any(axis=0)
+
+    def emulated_or(refusal: str) -> CheckpointFit:
+        if emulate is None or trained.shape[0] > pair_bands:
+            return CheckpointFit(False, refusal, distance)
+        coverage = (trained / trained.sum(axis=1, keepdims=True))[:, looks].sum(axis=1)
+        if (coverage < EMULATION_COVERAGE).any():
+            unseen = [str(b + 1) for b in np.flatnonzero(coverage < EMULATION_COVERAGE)]
+            return CheckpointFit(False, (f"{refusal}; nor can its bands be emulated from the pair's: its {msi_name} bands "
+                                         f"{', '.join(unseen)} lie mostly where the pair's MSI does not look (at most "
+                                         f"{100 * coverage.min():.0f}% of their response where it does)"), distance)
+        emulation = emulate(trained)
+        unexplained = 1.0 - emulation.explained
+        listing = ", ".join(f"{100 * max(u, 0.0):.2f}%" for u in unexplained)
+        if (unexplained <= EMULATION_MAX_UNEXPLAINED).all():
+            return CheckpointFit(True, (f"fits on its {msi_name} bands emulated from the pair's {pair_bands} (least squares "
+                                        f"on the LR-HSI, leaving {listing} unexplained beyond its noise); directly "
+                                        f"it did not: {refusal}"), distance, None, emulation)
+        return CheckpointFit(False, (f"{refusal}; nor can its bands be emulated from the pair's (they leave {listing} "
+                                     f"unexplained beyond the LR-HSI's noise; at most "
+                                     f"{100 * EMULATION_MAX_UNEXPLAINED:g}% allowed)"), distance)
+
     if trained.shape[0] < response.shape[0]:
         msi_bands = tuple(int(b) for b in nearest_bands(trained, response)[0])
         left_out = [b for b in range(response.shape[0]) if b not in msi_bands]
@@ -779,7 +829,7 @@ def checkpoint_fit(metadata: dict, *, bands: int, wavelengths: np.ndarray | None
               f"(largest total-variation distance over the bands; tolerance {CHECKPOINT_RESPONSE_TOLERANCE}"
               f"{'' if msi_bands is None else ', on the pair bands nearest its own'})")
     if explained is None or explained_by is None:
-        return CheckpointFit(False, reason, distance)
+        return emulated_or(reason)
     theirs = explained_by(trained, msi_bands)
     unexplained, allowed = 1.0 - theirs, 2.0 * (1.0 - explained) + CHECKPOINT_UNEXPLAINED_MARGIN
     listing = ", ".join(f"{100 * max(a, 0.0):.2f}%" for a in unexplained)
@@ -788,14 +838,18 @@ def checkpoint_fit(metadata: dict, *, bands: int, wavelengths: np.ndarray | None
         return CheckpointFit(True, (f"fits: its response is {distance:.3f} from the pair's, but leaves {listing} of the MSI "
                                     f"bands' variance unexplained beyond the LR-HSI's noise, against {own} with the pair's"
                                     f"{through}"), distance, msi_bands)
-    return CheckpointFit(False, f"{reason}, and leaves {listing} of the MSI bands' variance unexplained beyond the "
-                                f"LR-HSI's noise, against {own} "
-                                f"with the pair's", distance)
+    return emulated_or(f"{reason}, and leaves {listing} of the MSI bands' variance unexplained beyond the LR-HSI's "
+                       f"noise, against {own} with the pair's")
 
 
-def _msi_bands_entry(fit: CheckpointFit) -> dict[str, list[int]]:
-    """``{"msi_bands": [...]}`` (0-based) for a checkpoint that runs on some of the MSI bands only, else ``{}``."""
-    return {} if not fit.fits or fit.msi_bands is None else {"msi_bands": list(fit.msi_bands)}
+def _msi_bands_entry(fit: CheckpointFit) -> dict[str, Any]:
+    """``{"msi_bands": [...]}`` (0-based) for a checkpoint that runs on some of the MSI bands only,
+    ``{"emulated_msi": BandEmulation}`` for one that runs on its bands emulated from the pair's, else ``{}``."""
+    if not fit.fits:
+        return {}
+    if fit.emulation is not None:
+        return {"emulated_msi": fit.emulation}
+    return {} if fit.msi_bands is None else {"msi_bands": list(fit.msi_bands)}
 
 
 def _response_on_pair_bands(metadata: dict, bridge: GridBridge | None) -> np.ndarray:
@@ -814,6 +868,7 @@ def choose_method(
     method: str | None, checkpoint: str | None, *, bands: int, wavelengths, ratio: int, psf: str, response: np.ndarray,
     device: str | None = None, explained: np.ndarray | None = None,
     explained_by: Callable[[np.ndarray, Sequence[int] | None], np.ndarray] | None = None, fwhm: np.ndarray | None = None,
+    emulate: Callable[[np.ndarray], BandEmulation] | None = None,
 ) -> tuple[dict[str, Any], Any]:
     """The method to run and why, and the loaded network when it is a checkpoint.
 
@@ -822,7 +877,9 @@ def choose_method(
     choice : dict
         ``{"kind": "classical"|"checkpoint", "name", "reason", "candidates"}``; ``candidates`` says for
         each published checkpoint whether it fits the pair and why not. A checkpoint that runs on
-        some of the pair's MSI bands only has them in ``"msi_bands"`` (:class:`CheckpointFit`).
+        some of the pair's MSI bands only has them in ``"msi_bands"``, one that runs on its bands
+        emulated from the pair's has the :class:`~s3rnet.response.BandEmulation` in ``"emulated_msi"``
+        (:class:`CheckpointFit`).
     network : CheckpointMethod or None
     """
     from .baselines import METHODS
@@ -839,16 +896,17 @@ def choose_method(
         path = resolve_checkpoint(checkpoint)
         _, metadata = read_pair(path)
         fit = checkpoint_fit(metadata, bands=bands, wavelengths=wavelengths, ratio=ratio, psf=psf, response=response,
-                             explained=explained, explained_by=explained_by, fwhm=fwhm)
+                             explained=explained, explained_by=explained_by, fwhm=fwhm, emulate=emulate)
         if not fit.fits:
             raise CheckpointError(f"checkpoint {checkpoint} does not fit the pair: {fit.reason}")
-        return ({"kind": "checkpoint", "name": str(checkpoint), "path": str(path), "reason": "asked for",
+        return ({"kind": "checkpoint", "name": str(checkpoint), "path": str(path), "reason": f"asked for; it {fit.reason}",
                  "response_distance": fit.distance, "candidates": {}} | _msi_bands_entry(fit),
                 CheckpointMethod(path, device=device))
     candidates = {}
     for name in list_checkpoints():
         fit = checkpoint_fit(_published_metadata(name), bands=bands, wavelengths=wavelengths, ratio=ratio, psf=psf,
-                             response=response, explained=explained, explained_by=explained_by, fwhm=fwhm)
+                             response=response, explained=explained, explained_by=explained_by, fwhm=fwhm,
+                             emulate=emulate)
         candidates[name] = {"fits": fit.fits, "reason": fit.reason, "response_distance": fit.distance} | _msi_bands_entry(fit)
     # Several may fit: first those that use the most of the pair's MSI bands (a 6-band checkpoint
     # before a 4-band one on a 6-band pair), then those whose response lies within the tolerance
@@ -856,16 +914,22 @@ def choose_method(
     # well as Sentinel-2's own on some validation scenes), then the one whose response explains the
     # pair's MSI best (OLI and Sentinel-2 4-band weights both fit a 4-band pair whose response is
     # estimated, often both beyond the tolerance; an estimated response is too uncertain to rank
-    # them by distance: on a shifted OLI pair it lay nearer Sentinel-2's).
+    # them by distance: on a shifted OLI pair it lay nearer Sentinel-2's). One that runs on emulated
+    # bands counts as leaving out as many bands as the pair has beyond its own and as beyond the
+    # tolerance, and is ranked among those by the variance its emulated bands leave unexplained.
     def closeness(name: str) -> tuple:
         candidate = candidates[name]
+        metadata = _published_metadata(name)
+        trained = _response_on_pair_bands(metadata, GridBridge.for_checkpoint(metadata, wavelengths, fwhm))
+        emulation = candidate.get("emulated_msi")
+        if emulation is not None:
+            left_out, unexplained = response.shape[0] - trained.shape[0], float(np.mean(1.0 - emulation.explained))
+            return (left_out, True, unexplained, 1.0, name) if explained_by is not None else (left_out, True, 1.0, name)
         left_out = response.shape[0] - len(candidate.get("msi_bands", range(response.shape[0])))
         distance = candidate["response_distance"]
         beyond = distance > CHECKPOINT_RESPONSE_TOLERANCE
         if explained_by is None:
             return left_out, beyond, distance, name
-        metadata = _published_metadata(name)
-        trained = _response_on_pair_bands(metadata, GridBridge.for_checkpoint(metadata, wavelengths, fwhm))
         return left_out, beyond, float(np.mean(1.0 - explained_by(trained, candidate.get("msi_bands")))), distance, name
 
     fitting = sorted((name for name, c in candidates.items() if c["fits"]), key=closeness)
@@ -883,7 +947,8 @@ def choose_method(
                   f"explains the pair's MSI best")
         return ({"kind": "checkpoint", "name": name, "path": str(resolve_checkpoint(name)),
                  "reason": reason, "response_distance": distance,
-                 "candidates": candidates} | {k: candidates[name][k] for k in ("msi_bands",) if k in candidates[name]},
+                 "candidates": candidates} | {k: candidates[name][k] for k in ("msi_bands", "emulated_msi")
+                                              if k in candidates[name]},
                 network)
     reason = "no published checkpoint fits the pair" if candidates else "no published checkpoint"
     return {"kind": "classical", "name": DEFAULT_METHOD, "reason": reason, "candidates": candidates}, None
@@ -1131,9 +1196,16 @@ def fuse_pair(
         explained = fit_gain_offset(sample_lr, msi_sample, other, "checkpoint").explained
         return explained / np.maximum(1.0 - noise_attenuation(sample_lr, other, band_noise), 1e-6)
 
+    def emulate(other: np.ndarray) -> BandEmulation:
+        # The LR-HSI's noise is in the emulated bands' target only: it lowers their R^2 as it
+        # lowers explained_by's, and is allowed for the same way.
+        emulation = emulate_bands(sample_lr, sample_hr_units, other)
+        attenuation = noise_attenuation(sample_lr, other, band_noise)
+        return dataclasses.replace(emulation, explained=emulation.explained / np.maximum(1.0 - attenuation, 1e-6))
+
     choice, network = choose_method(method, checkpoint, bands=hsi.bands, wavelengths=hsi.wavelengths, ratio=ratio,
                                     psf=psf, response=fit.response, device=device, explained=fit.explained,
-                                    explained_by=explained_by, fwhm=hsi.fwhm)
+                                    explained_by=explained_by, fwhm=hsi.fwhm, emulate=emulate)
     lrhsi_snr_db = float(10.0 * np.log10(np.mean(np.square(sample_lr.astype(np.float64)))
                                          / max(float(np.mean(band_noise)), np.finfo(np.float64).tiny)))
     if choice["kind"] == "classical" and choice["name"] not in NOISE_ROBUST_METHODS and lrhsi_snr_db < NOISY_LRHSI_SNR_DB:
@@ -1158,7 +1230,7 @@ def fuse_pair(
             context = TileContext(ratio, psf, mtf, fit.response, {})
             bridge = GridBridge.for_checkpoint(network.metadata, hsi.wavelengths, hsi.fwhm)
             tiling = _run_network(choice, network, reader, writer, sample_lr, sample_hr_units, context, tile,
-                                  notify, progress_bar, bridge, choice.get("msi_bands"))
+                                  notify, progress_bar, bridge, choice.get("msi_bands"), choice.get("emulated_msi"))
             if "msi_bands" in choice:
                 used = [fit.band_names[b] for b in choice["msi_bands"]]
                 others = [name for b, name in enumerate(fit.band_names) if b not in choice["msi_bands"]]
@@ -1168,6 +1240,12 @@ def fuse_pair(
                     f"the network sees MSI bands {', '.join(used)}{in_file} of {msi.path.name}, those nearest the bands it was "
                     f"trained with; bands {', '.join(others)} reach the output through {network.estimate or 'bicubic'} "
                     f"fused with every band, to which the network's correction is added")
+            if "emulated_msi" in choice:
+                warnings_.append(
+                    f"{msi.path.name} is not from the sensor {choice['name']} learned ({network.metadata['msi']['name']}): "
+                    f"the network sees its {len(choice['emulated_msi'].offset)} bands emulated from the file's "
+                    f"{msi.bands} (least squares on the LR-HSI), and its correction is added to "
+                    f"{network.estimate or 'bicubic'} fused with every band")
             if network.ensemble is not None:
                 if ensemble:
                     notify(0.88, f"blending with {network.ensemble['method']}")
@@ -1237,6 +1315,8 @@ def fuse_pair(
 
 
 def _json_default(value):
+    if isinstance(value, BandEmulation):
+        return value.to_json()
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -1399,7 +1479,8 @@ def _window_text(box: tuple[int, int, int, int] | None) -> str:
 
 def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter, sample_lr: np.ndarray,
                  sample_hr: np.ndarray, context: TileContext, tile: int, notify: ProgressCallback,
-                 progress_bar: bool, bridge: GridBridge | None = None, msi_bands: Sequence[int] | None = None) -> dict:
+                 progress_bar: bool, bridge: GridBridge | None = None, msi_bands: Sequence[int] | None = None,
+                 emulation: BandEmulation | None = None) -> dict:
     """The network on tiles read with a halo of :data:`NETWORK_HALO_LR` LR pixels, of which each
     keeps its core: with the normalisation and the corrected estimate's statistics fitted once on
     the sample, a tile's core sees what it would see in one pass over the whole pair, up to the
@@ -1413,7 +1494,9 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
 
     With ``msi_bands`` (an HR-MSI with more bands than the checkpoint's, :class:`CheckpointFit`) the
     network sees those MSI bands only, and its correction is added, the same way, to its classical
-    estimate made with every MSI band (``benchmarks/fuse_msi_bands.py`` measures it)."""
+    estimate made with every MSI band (``benchmarks/fuse_msi_bands.py`` measures it). With an
+    ``emulation`` (an MSI of another sensor) the network sees its own bands emulated from the
+    pair's, and its correction is added to its classical estimate made with the pair's bands."""
     import torch
 
     from .degrade import InputNormalisation
@@ -1427,22 +1510,29 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
     model = network.model
     mode = network.metadata["normalisation"]
     seen = list(msi_bands) if msi_bands is not None else slice(None)
+
+    def network_msi(hr: np.ndarray) -> np.ndarray:
+        return hr[..., seen] if emulation is None else emulation.apply(hr)
+
+    trained_response = np.asarray(network.metadata["msi"]["response"], dtype=np.float32)
     if bridge is None:
         grid_sample, grid_wavelengths = sample_lr, reader.hsi.wavelengths
-        grid_context = dataclasses.replace(context, response=context.response[seen])
+        grid_response = context.response[seen] if emulation is None else trained_response
+        grid_context = dataclasses.replace(context, response=grid_response)
     else:
         grid_sample = bridge.to_grid_units(sample_lr)
-        grid_context = dataclasses.replace(context, response=np.asarray(network.metadata["msi"]["response"], dtype=np.float32))
+        grid_context = dataclasses.replace(context, response=trained_response)
         grid_wavelengths = bridge.grid.centres
-    scales = InputNormalisation.fit(grid_sample, sample_hr[..., seen], mode)
-    low, high = scales.normalise(grid_sample, sample_hr[..., seen])
+    sample_seen = network_msi(sample_hr)
+    scales = InputNormalisation.fit(grid_sample, sample_seen, mode)
+    low, high = scales.normalise(grid_sample, sample_seen)
     # As in training (s3rnet.estimates.classical_estimate): only some estimates read the response;
     # the others (GSA) pair bands by correlation without it.
     reads_response = base in RESPONSE_ESTIMATES
     grid_context = dataclasses.replace(grid_context, statistics=fit_statistics(
         base, low, high, grid_context.response if reads_response else None, wavelengths=grid_wavelengths))
     pair_context = None
-    corrects_pair_estimate = bridge is not None or msi_bands is not None
+    corrects_pair_estimate = bridge is not None or msi_bands is not None or emulation is not None
     if corrects_pair_estimate:
         pair_context = dataclasses.replace(context, statistics=fit_statistics(
             base, sample_lr, sample_hr, context.response if reads_response else None, wavelengths=reader.hsi.wavelengths))
@@ -1451,7 +1541,7 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
         """The network's output on the grid and the estimate it corrects (when it needs one), in
         the pair's units."""
         grid_lr = lr if bridge is None else bridge.to_grid_units(lr)
-        low, high = scales.normalise(grid_lr, hr[..., seen])
+        low, high = scales.normalise(grid_lr, network_msi(hr))
         # A network without an estimate needs one only to carry its correction to the pair's estimate.
         needed = estimate is not None or corrects_pair_estimate
         estimated = fuse_tile(base, low, high, grid_context) if needed else None
@@ -1484,6 +1574,9 @@ def _run_network(choice: dict, network, reader: PairReader, writer: RasterWriter
         result["grid"] = bridge.describe(reader.hsi.wavelengths, base)
     if msi_bands is not None:
         result["msi_bands"] = {"seen_by_network": [int(b) for b in msi_bands],
+                               "correction_added_to": f"{base} with every MSI band"}
+    if emulation is not None:
+        result["msi_bands"] = {"seen_by_network": f"its {network.metadata['msi']['name']} bands emulated from every MSI band",
                                "correction_added_to": f"{base} with every MSI band"}
     return result
 

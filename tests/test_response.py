@@ -12,16 +12,21 @@ rows 0:96 and these run on the test region):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from s3rnet.degrade import sensor_response_table, simulate, spatial_degrade, spectral_response
+from s3rnet.degrade import sensor_response_table, simulate, spatial_degrade, spectral_degrade, spectral_response
 from s3rnet.errors import ResponseRangeError, SceneFormatError, ShapeError
 from s3rnet.response import (
     nearest_bands,
-    MIN_EXPLAINED, band_support, centroids, estimate_response, fit_gain_offset, noise_attenuation, read_response_csv,
-    response_distance,
+    MIN_EXPLAINED, band_support, centroids, emulate_bands, estimate_response, fit_gain_offset, noise_attenuation,
+    read_response_csv, response_distance,
 )
+
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def pair(region, msi, snr=np.inf):
@@ -142,3 +147,39 @@ def test_the_noise_attenuation_restores_what_the_true_response_explains_of_a_noi
     assert raw.min() < 0.8 and (attenuation > 0).all() and attenuation.max() > 0.2
     corrected = raw / (1.0 - attenuation)
     assert (corrected > 0.97).all(), corrected
+
+
+def test_a_sensors_bands_are_emulated_from_another_sensors_that_cover_them(test_region):
+    """OLI's six bands from EO-1 ALI's nine (box bands at its published edges): the ALI bands are
+    wider than OLI's (MS-5 1550-1750 nm against SWIR1's 1566-1651), so no band of ALI is an OLI
+    band, but combinations of them are, to 1% of each band's variance on Indian Pines."""
+    wavelengths, fwhm = test_region.wavelengths, test_region.fwhm
+    ali = read_response_csv(ROOT / "benchmarks" / "responses" / "ali-box.csv", wavelengths, fwhm)[0]
+    oli = spectral_response("oli6", wavelengths, fwhm)
+    assert response_distance(oli, ali[nearest_bands(oli, ali)[0]]).max() > 0.25  # too far to run on directly
+    lrhsi = spatial_degrade(test_region.cube, 4)
+    lrmsi = spatial_degrade(spectral_degrade(test_region.cube, ali), 4)
+    emulation = emulate_bands(lrhsi, lrmsi, oli)
+    assert emulation.weights.shape == (9, 6) and (emulation.explained > 0.99).all(), emulation.explained
+    # Applied at HR, the emulated bands are the OLI image.
+    truth = spectral_degrade(test_region.cube, oli / oli.sum(axis=1, keepdims=True))
+    emulated = emulation.apply(spectral_degrade(test_region.cube, ali))
+    assert np.abs(emulated - truth).mean() < 0.02 * np.abs(truth).mean()
+    # A band that is a combination of the MSI's is found exactly, its weights and offset included.
+    mixed = (ali[1] / ali[1].sum() + 3.0 * ali[2] / ali[2].sum())[None]
+    exact = emulate_bands(lrhsi, lrmsi @ np.diag(1.0 / ali.sum(axis=1)) + 5.0, mixed)
+    np.testing.assert_allclose(exact.weights[:, 0], [0, 0.25, 0.75, 0, 0, 0, 0, 0, 0], atol=1e-5)
+    np.testing.assert_allclose(exact.offset, [-5.0], atol=1e-3)
+
+
+def test_swir_bands_are_predicted_less_well_from_a_vnir_sensor(test_region):
+    """WorldView-2's VNIR bands give OLI's VNIR bands to 2%, and its SWIR bands only as far as the
+    scene's spectra correlate (96.8% and 97.9% here): fuse does not emulate a band where the MSI
+    does not look (s3rnet.fuse.EMULATION_REACH_NM, tests/test_fuse.py)."""
+    wavelengths, fwhm = test_region.wavelengths, test_region.fwhm
+    wv2 = read_response_csv(ROOT / "benchmarks" / "responses" / "wv2-box.csv", wavelengths, fwhm)[0]
+    lrhsi = spatial_degrade(test_region.cube, 4)
+    emulation = emulate_bands(lrhsi, spatial_degrade(spectral_degrade(test_region.cube, wv2), 4),
+                              spectral_response("oli6", wavelengths, fwhm))
+    assert (emulation.explained[:4] > 0.99).all(), emulation.explained  # blue, green, red, NIR
+    assert (emulation.explained[4:] < 0.98).all(), emulation.explained  # SWIR1, SWIR2
