@@ -177,7 +177,8 @@ def blend_outputs(network: np.ndarray, partner: np.ndarray, weight: float | np.n
 
 
 def blend_with_partner(
-    network: np.ndarray, partner: np.ndarray, inputs: FusionInputs, ensemble: dict, out: np.ndarray | None = None
+    network: np.ndarray, partner: np.ndarray, inputs: FusionInputs, ensemble: dict, out: np.ndarray | None = None,
+    noise_power: float | None = None,
 ) -> tuple[np.ndarray, dict]:
     """The blend of a network's cube and its partner's as a checkpoint's ``"ensemble"`` asks.
 
@@ -194,6 +195,8 @@ def blend_with_partner(
         with ``"scene-band-consistency"`` of the scene's share, from which each band's is raised.
     out : ndarray, shape (H, W, C), float32, optional
         Where to write the blend (see :func:`blend_outputs`); the share is measured first.
+    noise_power : float, optional
+        The LR-HSI's noise power for a consistency share (:func:`s3rnet.consistency.partner_share`).
 
     Returns
     -------
@@ -209,7 +212,8 @@ def blend_with_partner(
     if share == "fixed":
         return blend_outputs(network, partner, record["weight"], out), record
     per_band = {"consistency": False, "band-consistency": True, "scene-band-consistency": "above-scene"}[share]
-    record |= {"share": share} | partner_share(network, partner, inputs, floor=record["weight"], per_band=per_band)
+    record |= {"share": share} | partner_share(network, partner, inputs, floor=record["weight"], noise_power=noise_power,
+                                               per_band=per_band)
     weights = record.pop("weights", None)
     if weights is None:
         return blend_outputs(network, partner, record["weight"], out), record
