@@ -29,7 +29,7 @@ from s3rnet.fuse import PairFusion, fuse_pair, write_example_pair
 from s3rnet.geo import IMAGE_SUFFIXES, open_image
 from s3rnet.inference import list_checkpoints
 
-AUTO = "auto: a published checkpoint that fits, else MTF-GLP-HPM"
+AUTO = "auto: a published checkpoint that fits, else MTF-GLP-HPM (HySime-Wiener-Hybrid on a noisy LR-HSI)"
 ESTIMATE = "estimate from the pair"
 CSV = "from a CSV table"
 # Band centres (nm) of the true-colour composite.

@@ -108,6 +108,24 @@ def fuse_study_scenes(seeds: int, size: int, ratio: int = 4) -> list[tuple[str, 
     return [(label, crop_to_multiple(scene, ratio)) for label, scene in scenes]
 
 
+def simulate_study_pair(scene, msi: str, snr: float | None, ratio: int):
+    """A ``fuse`` study's simulation of ``scene`` (the evaluation protocol: box PSF, ``ratio``, the
+    LR-HSI at ``snr`` dB, None for clean, noise seed 0) with the MSI response ``msi``: a sensor name
+    or a CSV table (then the HR-MSI is the table's; the LR-HSI does not depend on the MSI)."""
+    import dataclasses
+
+    from s3rnet.degrade import simulate, spectral_degrade
+    from s3rnet.response import read_response_csv
+
+    tabulated = msi.lower().endswith(".csv")
+    sim = simulate(scene.cube, scene.wavelengths, scene.fwhm, msi="oli4" if tabulated else msi, ratio=ratio,
+                   lrhsi_snr_db=np.inf if snr is None else snr, seed=0)
+    if not tabulated:
+        return sim
+    srf = read_response_csv(msi, scene.wavelengths, scene.fwhm)[0]
+    return dataclasses.replace(sim, hrmsi=spectral_degrade(sim.truth, srf), srf=srf)
+
+
 def write_study_pair(folder, lrhsi, hrmsi, scene, ratio: int, keep=None) -> tuple:
     """``lrhsi`` and ``hrmsi`` written as two georeferenced GeoTIFFs (``lr.tif``, ``hr.tif``,
     UTM, 5 m HR pixels) with the scene's wavelengths (its bands ``keep`` only, when given)."""

@@ -22,7 +22,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _harness import fuse_study_scenes, score_rows, write_study_pair
+from _harness import fuse_study_scenes, score_rows, simulate_study_pair, write_study_pair
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,11 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods-only", action="store_true", help="score the classical methods, not fuse's choice")
     parser.add_argument("--json", type=Path, help="also write every score here")
     args = parser.parse_args(argv)
-    from s3rnet.degrade import simulate, spectral_degrade
     from s3rnet.fuse import fuse_pair
     from s3rnet.geo import open_image
     from s3rnet.metrics import psnr, sam
-    from s3rnet.response import read_response_csv
 
     ratio = 4
     snrs = [None if s.strip() == "clean" else float(s) for s in args.snr.split(",")]
@@ -69,12 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory() as folder:
                 folder = Path(folder)
                 for label, scene in scenes:
-                    tabulated = msi.lower().endswith(".csv")
-                    sim = simulate(scene.cube, scene.wavelengths, scene.fwhm, msi="oli4" if tabulated else msi,
-                                   ratio=ratio, lrhsi_snr_db=np.inf if snr is None else snr, seed=0)
-                    if tabulated:  # the LR-HSI does not depend on the MSI; the HR-MSI is the table's
-                        srf = read_response_csv(msi, scene.wavelengths, scene.fwhm)[0]
-                        sim = dataclasses.replace(sim, hrmsi=spectral_degrade(sim.truth, srf), srf=srf)
+                    sim = simulate_study_pair(scene, msi, snr, ratio)
                     lr, hr = write_study_pair(folder, sim.lrhsi, sim.hrmsi, scene, ratio)
                     for run in runs:
                         options = {} if run == "fuse" else {"method": run}

@@ -20,7 +20,8 @@ tab and notebook 4. Every step is recorded in the report it returns (and writes 
    :data:`CHECKPOINT_RESPONSE_TOLERANCE`, or one that explains the MSI about as well as the pair's
    own once the LR-HSI's noise is allowed for; of several, the one that uses the most MSI bands,
    then one within the tolerance, then the one whose response explains the MSI best), else
-   MTF-GLP-HPM; the reasons each checkpoint was passed over are recorded. A checkpoint on
+   MTF-GLP-HPM, or HySime-Wiener-Hybrid when the LR-HSI looks noisy (:data:`NOISY_FALLBACK_SNR_DB`);
+   the reasons each checkpoint was passed over are recorded. A checkpoint on
    another grid than the pair's bands corrects its classical estimate on its grid, and that
    correction comes back onto the pair's bands; one that learned fewer MSI bands than the pair has
    sees the pair's bands nearest its own (:class:`CheckpointFit`), and its correction goes onto
@@ -89,6 +90,16 @@ SUBSPACE_METHODS = {
     "hysime-wiener-hybrid": ("gsa", "mtf-glp-hpm"),
 }
 DEFAULT_METHOD = "mtf-glp-hpm"
+# When no checkpoint fits and the LR-HSI's SNR as HySime reads it on the sample is under
+# NOISY_FALLBACK_SNR_DB, the fallback is NOISY_FALLBACK, which denoises the LR-HSI first.
+# benchmarks/fuse_fallback.py (9 validation pairs per row, ALI's pan band, OLI 4-band and
+# WorldView-2 HR images, response estimated; /work/team/s23/decision.md): HySime reads 32.5-49.5 dB
+# on clean pairs, 30.0-33.9 at 35 dB; of HySime-Wiener-Hybrid and -MTF under 28, 30, 32 or 34 dB,
+# HySime-Wiener-Hybrid under 34 dB scored best over the rows (mean 28.33 dB against MTF-GLP-HPM's
+# 24.12; 27.70 against 22.08 at 35, 25 and 15 dB) and cost clean rows at most 0.04 dB; always
+# denoising cost them up to 0.62 dB.
+NOISY_FALLBACK = "hysime-wiener-hybrid"
+NOISY_FALLBACK_SNR_DB = 34.0
 # LR pixels of the statistics: the whole overlap up to this many, else SAMPLE_BLOCKS blocks of
 # SAMPLE_BLOCK x SAMPLE_BLOCK LR pixels spread over it.
 SAMPLE_PIXELS = 256 * 256
@@ -1124,7 +1135,7 @@ def fuse_pair(
         A classical method (:data:`s3rnet.baselines.METHODS`).
     checkpoint : str, optional
         A published name or a path; without ``method`` and ``checkpoint`` a published checkpoint that
-        fits runs, else MTF-GLP-HPM.
+        fits runs, else MTF-GLP-HPM (HySime-Wiener-Hybrid on a noisy LR-HSI, :data:`NOISY_FALLBACK_SNR_DB`).
     msi_response : str
         ``estimate``, a sensor name (:data:`s3rnet.degrade.MSI_RESPONSES`) or a CSV table.
     ratio : int, optional
@@ -1237,6 +1248,10 @@ def fuse_pair(
                                     explained_by=explained_by, fwhm=hsi.fwhm, emulate=emulate)
     lrhsi_snr_db = float(10.0 * np.log10(np.mean(np.square(sample_lr.astype(np.float64)))
                                          / max(float(np.mean(band_noise)), np.finfo(np.float64).tiny)))
+    if choice["kind"] == "classical" and method is None and lrhsi_snr_db < NOISY_FALLBACK_SNR_DB:
+        choice |= {"name": NOISY_FALLBACK, "reason": (
+            f"{choice['reason']}; the LR-HSI's SNR reads about {lrhsi_snr_db:.1f} dB (HySime, from the image), under "
+            f"{NOISY_FALLBACK_SNR_DB:g}, so {NOISY_FALLBACK}, which denoises it first, instead of {DEFAULT_METHOD}")}
     if choice["kind"] == "classical" and choice["name"] not in NOISE_ROBUST_METHODS and lrhsi_snr_db < NOISY_LRHSI_SNR_DB:
         warnings_.append(
             f"{hsi.path.name} looks noisy: SNR about {lrhsi_snr_db:.1f} dB (estimated from the image by HySime), and "
@@ -1713,7 +1728,8 @@ def write_example_pair(
 
 
 __all__ = [
-    "CHECKPOINT_RESPONSE_TOLERANCE", "CHECKPOINT_UNEXPLAINED_MARGIN", "CheckpointFit", "DEFAULT_METHOD", "PairFusion", "PairGeometry", "PairReader", "TILED_METHODS",
+    "CHECKPOINT_RESPONSE_TOLERANCE", "CHECKPOINT_UNEXPLAINED_MARGIN", "CheckpointFit", "DEFAULT_METHOD", "NOISY_FALLBACK",
+    "NOISY_FALLBACK_SNR_DB", "PairFusion", "PairGeometry", "PairReader", "TILED_METHODS",
     "check_msi_bands", "checkpoint_fit", "choose_method", "fit_response", "fit_statistics", "fuse_pair", "fuse_tile",
     "pair_geometry", "sample_blocks", "write_example_pair",
 ]

@@ -399,6 +399,30 @@ def test_a_noisy_pairs_partner_share_reads_the_noise_through_a_response_fitted_o
     assert fused > psnr(sim.truth, open_image(hybrid.output).read()) + 0.3
 
 
+@pytest.mark.parametrize("snr, expected", [(np.inf, "mtf-glp-hpm"), (25.0, "hysime-wiener-hybrid")])
+def test_a_pair_no_checkpoint_fits_falls_back_on_a_denoiser_when_its_lrhsi_looks_noisy(tmp_path, scene, snr, expected):
+    """A panchromatic HR image (ALI's pan band, 480-690 nm) fits no checkpoint. Clean, fuse runs
+    MTF-GLP-HPM; at 25 dB (HySime reads under 34 dB) HySime-Wiener-Hybrid, which denoises the LR-HSI
+    first and leads MTF-GLP-HPM there by more than 2 dB, without the warning that MTF-GLP-HPM gets."""
+    from s3rnet.degrade import spectral_degrade
+    from s3rnet.response import read_response_csv
+
+    srf = read_response_csv(ROOT / "benchmarks" / "responses" / "ali-pan-box.csv", scene.wavelengths, scene.fwhm)[0]
+    sim = simulate(scene.cube[48:144, :96], scene.wavelengths, scene.fwhm, msi="oli4", lrhsi_snr_db=snr, seed=0)
+    sim = SimpleNamespace(lrhsi=sim.lrhsi, truth=sim.truth, hrmsi=spectral_degrade(sim.truth, srf))
+    lr, hr = write_pair(tmp_path, sim, scene)
+    result = fuse_pair(lr, hr, tmp_path / "out.tif", msi_response="estimate")
+    method = result.report["method"]
+    assert method["kind"] == "classical" and method["name"] == expected, method["reason"]
+    assert not [w for w in result.report["warnings"] if "looks noisy" in w]
+    if expected == "hysime-wiener-hybrid":
+        assert "under 34, so hysime-wiener-hybrid, which denoises it first" in method["reason"]
+        mtf = fuse_pair(lr, hr, tmp_path / "mtf.tif", msi_response="estimate", method="mtf-glp-hpm")
+        assert [w for w in mtf.report["warnings"] if "looks noisy" in w]
+        fused = psnr(sim.truth, open_image(result.output).read())
+        assert fused > psnr(sim.truth, open_image(mtf.output).read()) + 2.0
+
+
 def test_a_clean_pair_fused_by_mtf_glp_hpm_gets_no_noise_warning(tmp_path, scene, clean):
     lr, hr = write_pair(tmp_path, clean, scene)
     result = fuse_pair(lr, hr, tmp_path / "out.tif", msi_response="oli4", method="mtf-glp-hpm")
