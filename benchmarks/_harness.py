@@ -94,6 +94,19 @@ def selection_rows(results: Sequence[dict], first_cells: str = "") -> list[str]:
     return rows
 
 
+def add_fuse_study_options(parser: argparse.ArgumentParser, snr: str, seeds: int) -> None:
+    """The options every ``fuse`` study takes: ``--snr`` (read with :func:`parse_snrs`), ``--seeds``
+    and ``--size`` of the scenes of :func:`fuse_study_scenes`."""
+    parser.add_argument("--snr", default=snr, help="LR-HSI SNRs in dB, comma-separated ('clean' for none)")
+    parser.add_argument("--seeds", type=int, default=seeds, help=f"synthetic validation seeds per unit (default {seeds})")
+    parser.add_argument("--size", type=int, default=128, help="synthetic scene side in HR pixels (default 128)")
+
+
+def parse_snrs(text: str) -> list[float | None]:
+    """``"clean,35,15"`` -> ``[None, 35.0, 15.0]``."""
+    return [None if s.strip() == "clean" else float(s) for s in text.split(",")]
+
+
 def fuse_study_scenes(seeds: int, size: int, ratio: int = 4) -> list[tuple[str, object]]:
     """The scenes of the ``fuse`` studies, validation data only: the Indian Pines val region and
     synthetic scenes of the first ``seeds`` validation seeds in radiance and in reflectance

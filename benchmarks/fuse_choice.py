@@ -30,16 +30,16 @@ from pathlib import Path
 
 import numpy as np
 
-from _harness import fuse_study_scenes, score_rows, simulate_study_pair, write_study_pair
+from _harness import (
+    add_fuse_study_options, fuse_study_scenes, parse_snrs, score_rows, simulate_study_pair, write_study_pair,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--responses", default="oli4,oli6,s2-4,s2-6,s2-10",
                         help="MSI responses, comma-separated: names or CSV tables")
-    parser.add_argument("--snr", default="clean,35,25,15", help="LR-HSI SNRs in dB, comma-separated ('clean' for none)")
-    parser.add_argument("--seeds", type=int, default=2, help="synthetic validation seeds per unit (default 2)")
-    parser.add_argument("--size", type=int, default=128, help="synthetic scene side in HR pixels (default 128)")
+    add_fuse_study_options(parser, snr="clean,35,25,15", seeds=2)
     parser.add_argument("--methods", default="", help="classical methods to score too, comma-separated")
     parser.add_argument("--methods-only", action="store_true", help="score the classical methods, not fuse's choice")
     parser.add_argument("--json", type=Path, help="also write every score here")
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     from s3rnet.metrics import psnr, sam
 
     ratio = 4
-    snrs = [None if s.strip() == "clean" else float(s) for s in args.snr.split(",")]
+    snrs = parse_snrs(args.snr)
     methods = [m for m in args.methods.split(",") if m]
     scenes = fuse_study_scenes(args.seeds, args.size, ratio)
     print(f"`fuse` (response estimated) at ratio {ratio} on the Indian Pines val region and synthetic scenes of the first "

@@ -27,7 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from _harness import fuse_study_scenes, score_rows, simulate_study_pair, write_study_pair
+from _harness import (
+    add_fuse_study_options, fuse_study_scenes, parse_snrs, score_rows, simulate_study_pair, write_study_pair,
+)
 
 DEFAULT = "mtf-glp-hpm"
 
@@ -36,9 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--responses", default="benchmarks/responses/ali-pan-box.csv,oli4",
                         help="MSI responses, comma-separated: names or CSV tables")
-    parser.add_argument("--snr", default="clean,35,25,15", help="LR-HSI SNRs in dB, comma-separated ('clean' for none)")
-    parser.add_argument("--seeds", type=int, default=4, help="synthetic validation seeds per unit (default 4)")
-    parser.add_argument("--size", type=int, default=128, help="synthetic scene side in HR pixels (default 128)")
+    add_fuse_study_options(parser, snr="clean,35,25,15", seeds=4)
     parser.add_argument("--denoisers", default="hysime-wiener-hybrid,hysime-wiener-mtf")
     parser.add_argument("--gates", default="28,30,32,34", help="SNR gates in dB, comma-separated")
     parser.add_argument("--json", type=Path, help="also write every pair's scores and reading here")
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     from s3rnet.metrics import psnr, sam
 
     ratio = 4
-    snrs = [None if s.strip() == "clean" else float(s) for s in args.snr.split(",")]
+    snrs = parse_snrs(args.snr)
     denoisers = args.denoisers.split(",")
     gates = [float(g) for g in args.gates.split(",")]
     methods = [DEFAULT, *denoisers]

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from _harness import add_fuse_study_options, parse_snrs
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -42,9 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wide", default="s2-10",
                         help="the HR-MSI's response, with more bands than the checkpoint's: a name or a CSV table")
     parser.add_argument("--response", default="wide", help="what fuse is told: 'wide' (the true response) or 'estimate'")
-    parser.add_argument("--snr", default="clean,15", help="LR-HSI SNRs in dB, comma-separated ('clean' for none)")
-    parser.add_argument("--seeds", type=int, default=4, help="synthetic validation seeds per unit (default 4)")
-    parser.add_argument("--size", type=int, default=128, help="synthetic scene side in HR pixels (default 128)")
+    add_fuse_study_options(parser, snr="clean,15", seeds=4)
     parser.add_argument("--ratio", type=int, default=4)
     parser.add_argument("--methods", default="all", help="classical methods, comma-separated, or 'all'")
     args = parser.parse_args(argv)
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     narrow_name = CheckpointMethod(args.checkpoint).metadata["msi"]["name"]
     methods = list(METHODS) if args.methods == "all" else args.methods.split(",")
-    snrs = [None if s.strip() == "clean" else float(s) for s in args.snr.split(",")]
+    snrs = parse_snrs(args.snr)
     seeds = load_synthetic_split().val_seeds[: args.seeds]
     scenes = [("indian_pines:val", split_region(load_scene("indian_pines"), "val"))]
     scenes += [(f"synthetic {units}", load_scene(f"synthetic:{seed}", size=args.size, units=units))

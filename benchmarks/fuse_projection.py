@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _harness import fuse_study_scenes, score_rows, write_study_pair
+from _harness import add_fuse_study_options, fuse_study_scenes, parse_snrs, score_rows, write_study_pair
 
 CONDITIONS = ("matched", "gaussian", "shift", "msinoise", "gaps")
 MODES = ("off", "on")
@@ -43,9 +43,7 @@ MODES = ("off", "on")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--msi", default="oli6", help="the HR-MSI's response (fuse chooses the checkpoint)")
-    parser.add_argument("--snr", default="clean,35,15", help="LR-HSI SNRs in dB, comma-separated ('clean' for none)")
-    parser.add_argument("--seeds", type=int, default=2, help="synthetic validation seeds per unit (default 2)")
-    parser.add_argument("--size", type=int, default=128, help="synthetic scene side in HR pixels (default 128)")
+    add_fuse_study_options(parser, snr="clean,35,15", seeds=2)
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--mtf", type=float, default=0.3)
     parser.add_argument("--shift", type=float, default=0.08)
@@ -59,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from s3rnet.metrics import psnr, sam
 
     ratio = 4
-    snrs = [None if s.strip() == "clean" else float(s) for s in args.snr.split(",")]
+    snrs = parse_snrs(args.snr)
     scenes = fuse_study_scenes(args.seeds, args.size, ratio)
     gaps = [tuple(float(x) for x in g.split("-")) for g in args.gaps.split(",")]
     print(f"{args.msi} pairs through `fuse` (response estimated, checkpoint chosen by fuse) at ratio {ratio}: the Indian "
